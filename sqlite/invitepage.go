@@ -1,0 +1,225 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hiretrack/hiretrack"
+)
+
+// inviteRow is an invite link's response with what decides whether the link is usable.
+type inviteRow struct {
+	page      hiretrack.InvitePage
+	companyID int64
+	appStage  string
+	appStatus hiretrack.ApplicationStatus
+	opened    bool
+	started   bool
+}
+
+// readInvite finds the response of a token hash and checks the link is
+// usable: KindNotFound for an unknown token, KindGone for one that was used,
+// whose application left the stage, or that expired.
+func (s *Store) readInvite(ctx context.Context, tx *sql.Tx, hash hiretrack.SecretHash) (inviteRow, error) {
+	var in inviteRow
+	var moduleID int64
+	var opened, started nullTime
+	err := tx.QueryRowContext(ctx, `
+		SELECT r.id, r.application_id, r.company_id, r.module_id, r.invite_status, r.expires_at, r.opened_at, r.started_at,
+			c.name, t.title, st.id, st.name, st.type, a.stage_id, a.status
+		FROM responses r
+		JOIN applications a ON a.id = r.application_id
+		JOIN candidates c ON c.id = a.candidate_id
+		JOIN tracks t ON t.id = a.track_id
+		JOIN stages st ON st.id = r.stage_id
+		WHERE r.token_hash = ?`, string(hash)).
+		Scan(&in.page.ResponseID, &in.page.ApplicationID, &in.companyID, &moduleID, &in.page.InviteStatus,
+			textTime{&in.page.ExpiresAt}, &opened, &started, &in.page.CandidateName, &in.page.TrackTitle,
+			&in.page.Stage.ID, &in.page.Stage.Name, &in.page.Stage.Type, &in.appStage, &in.appStatus)
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, hiretrack.Errorf(hiretrack.KindNotFound, "invite_not_found", "this invite link is not valid")
+	}
+	if err != nil {
+		return in, fmt.Errorf("read invite: %w", err)
+	}
+	in.opened, in.started = opened.t != nil, started.t != nil
+
+	in.page.Module, err = scanModule(tx.QueryRowContext(ctx,
+		`SELECT `+moduleColumns+` FROM modules WHERE id = ?`, moduleID))
+	if err != nil {
+		return in, fmt.Errorf("read module %d: %w", moduleID, err)
+	}
+	return in, s.checkUsable(in)
+}
+
+// checkUsable returns a KindGone error when the link can no longer be used.
+func (s *Store) checkUsable(in inviteRow) error {
+	switch {
+	case in.page.InviteStatus == hiretrack.InviteCompleted:
+		return hiretrack.Errorf(hiretrack.KindGone, "invite_completed", "this step is already completed")
+	case in.appStatus != hiretrack.ApplicationActive || in.appStage != in.page.Stage.ID:
+		return hiretrack.Errorf(hiretrack.KindGone, "invite_closed", "this step is closed")
+	case !s.now().Before(in.page.ExpiresAt):
+		return hiretrack.Errorf(hiretrack.KindGone, "invite_expired", "this invite link expired on %s",
+			in.page.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	return nil
+}
+
+// OpenInvite returns the page of a usable link and records the first opening.
+func (s *Store) OpenInvite(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.InvitePage, error) {
+	var page hiretrack.InvitePage
+	err := s.withTx(ctx, "open invite", func(tx *sql.Tx) error {
+		in, err := s.readInvite(ctx, tx, hash)
+		page = in.page
+		if err != nil || in.opened {
+			return err
+		}
+		return s.markResponse(ctx, tx, in, "opened_at", "", hiretrack.EventOpened)
+	})
+	return page, err
+}
+
+// StartInvite marks the response of a non-form stage Started.
+func (s *Store) StartInvite(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.InvitePage, error) {
+	var page hiretrack.InvitePage
+	err := s.withTx(ctx, "start invite", func(tx *sql.Tx) error {
+		in, err := s.readInvite(ctx, tx, hash)
+		if err != nil {
+			return err
+		}
+		if in.page.Module.Type == hiretrack.ModuleForm {
+			return hiretrack.Errorf(hiretrack.KindConflict, "form_stage", "a form stage is completed by submitting its answers")
+		}
+		in.page.InviteStatus = hiretrack.InviteStarted
+		page = in.page
+		if in.started {
+			return nil
+		}
+		return s.markResponse(ctx, tx, in, "started_at", hiretrack.InviteStarted, hiretrack.EventStarted)
+	})
+	return page, err
+}
+
+// markResponse sets one time column, and the status when given, and appends the event.
+func (s *Store) markResponse(ctx context.Context, tx *sql.Tx, in inviteRow, column string, status hiretrack.InviteStatus, eventType string) error {
+	now := s.clock()
+	query := `UPDATE responses SET ` + column + ` = ? WHERE id = ?`
+	args := []any{formatTime(now), in.page.ResponseID}
+	if status != "" {
+		query = `UPDATE responses SET ` + column + ` = ?, invite_status = ? WHERE id = ?`
+		args = []any{formatTime(now), status, in.page.ResponseID}
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("update response %d: %w", in.page.ResponseID, err)
+	}
+
+	return insertEvent(ctx, tx, eventRow{
+		companyID: in.companyID, applicationID: in.page.ApplicationID, responseID: &in.page.ResponseID,
+		stageID: in.page.Stage.ID, typ: eventType, actor: hiretrack.ActorCandidate, at: now,
+	})
+}
+
+// SubmitForm validates and stores form answers and completes the response.
+func (s *Store) SubmitForm(ctx context.Context, hash hiretrack.SecretHash, values []string) (hiretrack.InvitePage, error) {
+	var page hiretrack.InvitePage
+	err := s.withTx(ctx, "submit form", func(tx *sql.Tx) error {
+		in, err := s.readInvite(ctx, tx, hash)
+		page = in.page
+		if err != nil {
+			return err
+		}
+		if in.page.Module.Type != hiretrack.ModuleForm {
+			return hiretrack.Errorf(hiretrack.KindConflict, "not_a_form", "this stage has no form to submit")
+		}
+
+		answers, err := checkAnswers(in.page.Module.Questions, values)
+		if err != nil {
+			return err
+		}
+		page.InviteStatus = hiretrack.InviteCompleted
+		return s.completeForm(ctx, tx, in, answers)
+	})
+	return page, err
+}
+
+// checkAnswers pairs values with questions and checks required answers and options.
+func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.Answer, error) {
+	answers := make([]hiretrack.Answer, 0, len(questions))
+	for i, q := range questions {
+		value := ""
+		if i < len(values) {
+			value = strings.TrimSpace(values[i])
+		}
+		field := fmt.Sprintf("q%d", i+1)
+		if value == "" && q.Required {
+			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "missing_answer", "%q is required", q.Label)
+		}
+		if value != "" && q.Kind == hiretrack.QuestionChoice && !slices.Contains(q.Options, value) {
+			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_answer",
+				"%q must be one of: %s", q.Label, strings.Join(q.Options, ", "))
+		}
+		answers = append(answers, hiretrack.Answer{Label: q.Label, Value: value})
+	}
+	return answers, nil
+}
+
+// completeForm stores the answers and marks the response Completed.
+func (s *Store) completeForm(ctx context.Context, tx *sql.Tx, in inviteRow, answers []hiretrack.Answer) error {
+	now := formatTime(s.clock())
+	data := jsonText(map[string]any{"answers": answers})
+	_, err := tx.ExecContext(ctx, `
+		UPDATE responses SET invite_status = ?, data = ?, started_at = COALESCE(started_at, ?), completed_at = ?
+		WHERE id = ?`, hiretrack.InviteCompleted, *data, now, now, in.page.ResponseID)
+	if err != nil {
+		return fmt.Errorf("complete response %d: %w", in.page.ResponseID, err)
+	}
+
+	return insertEvent(ctx, tx, eventRow{
+		companyID: in.companyID, applicationID: in.page.ApplicationID, responseID: &in.page.ResponseID,
+		stageID: in.page.Stage.ID, typ: hiretrack.EventCompleted, actor: hiretrack.ActorCandidate, at: s.clock(),
+	})
+}
+
+// InviteEmail returns what the mail worker needs for one response.
+func (s *Store) InviteEmail(ctx context.Context, responseID int64) (hiretrack.InviteEmail, error) {
+	m := hiretrack.InviteEmail{ResponseID: responseID}
+	err := s.db.Read.QueryRowContext(ctx, `
+		SELECT r.application_id, c.name, c.email, t.title, st.name, r.token_sealed, r.expires_at
+		FROM responses r
+		JOIN applications a ON a.id = r.application_id
+		JOIN candidates c ON c.id = a.candidate_id
+		JOIN tracks t ON t.id = a.track_id
+		JOIN stages st ON st.id = r.stage_id
+		WHERE r.id = ?`, responseID).
+		Scan(&m.ApplicationID, &m.CandidateName, &m.Email, &m.TrackTitle, &m.StageName, &m.TokenSealed, textTime{&m.ExpiresAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, hiretrack.NotFoundf("response %d not found", responseID)
+	}
+	if err != nil {
+		return m, hiretrack.Internal("read invite email", err)
+	}
+	return m, nil
+}
+
+// RecordEmailEvent appends an email outcome to the application's timeline.
+func (s *Store) RecordEmailEvent(ctx context.Context, job hiretrack.EmailJob, eventType string, data map[string]any) error {
+	return s.withTx(ctx, "record email event", func(tx *sql.Tx) error {
+		var companyID int64
+		var stageID string
+		err := tx.QueryRowContext(ctx, `SELECT company_id, stage_id FROM responses WHERE id = ?`, job.ResponseID).
+			Scan(&companyID, &stageID)
+		if err != nil {
+			return fmt.Errorf("read response %d: %w", job.ResponseID, err)
+		}
+
+		return insertEvent(ctx, tx, eventRow{
+			companyID: companyID, applicationID: job.ApplicationID, responseID: &job.ResponseID, stageID: stageID,
+			typ: eventType, actor: hiretrack.ActorSystem, at: s.clock(), data: jsonText(data),
+		})
+	})
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hiretrack/hiretrack"
+)
+
+const responseColumns = `r.id, r.application_id, r.stage_id, r.module_id, m.type, r.invite_status, r.score, r.data,
+	r.invited_at, r.expires_at, r.opened_at, r.started_at, r.completed_at`
+
+const responseFrom = ` FROM responses r JOIN modules m ON m.id = r.module_id `
+
+// scanResponse reads one row of responseColumns, with the status as of now.
+func scanResponse(row scanner, now time.Time) (hiretrack.Response, error) {
+	var r hiretrack.Response
+	var data sql.NullString
+	var opened, started, completed nullTime
+	err := row.Scan(&r.ID, &r.ApplicationID, &r.StageID, &r.ModuleID, &r.ModuleType, &r.InviteStatus, &r.Score, &data,
+		textTime{&r.InvitedAt}, textTime{&r.ExpiresAt}, &opened, &started, &completed)
+	if err != nil {
+		return r, err
+	}
+
+	if data.Valid {
+		r.Data = []byte(data.String)
+	}
+	r.OpenedAt, r.StartedAt, r.CompletedAt = opened.t, started.t, completed.t
+	r.InviteStatus = effectiveStatus(r.InviteStatus, r.ExpiresAt, now)
+	return r, nil
+}
+
+// readResponse returns one response of the company.
+func readResponse(ctx context.Context, q queryer, companyID, responseID int64, now time.Time) (hiretrack.Response, error) {
+	r, err := scanResponse(q.QueryRowContext(ctx,
+		`SELECT `+responseColumns+responseFrom+`WHERE r.id = ? AND r.company_id = ?`, responseID, companyID), now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, hiretrack.NotFoundf("response %d not found", responseID)
+	}
+	if err != nil {
+		return r, fmt.Errorf("read response %d: %w", responseID, err)
+	}
+	return r, nil
+}
+
+// readResponses returns the responses of an application, oldest first.
+func readResponses(ctx context.Context, q queryer, applicationID int64, now time.Time) ([]hiretrack.Response, error) {
+	rows, err := q.QueryContext(ctx,
+		`SELECT `+responseColumns+responseFrom+`WHERE r.application_id = ? ORDER BY r.id`, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("read responses of application %d: %w", applicationID, err)
+	}
+	defer rows.Close()
+
+	responses := []hiretrack.Response{}
+	for rows.Next() {
+		r, err := scanResponse(rows, now)
+		if err != nil {
+			return nil, fmt.Errorf("read responses of application %d: %w", applicationID, err)
+		}
+		responses = append(responses, r)
+	}
+	return responses, rows.Err()
+}
+
+// RecordResult marks a response started or completed.
+func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hiretrack.Response, error) {
+	var out hiretrack.Response
+	err := s.withTx(ctx, "record result", func(tx *sql.Tx) error {
+		companyID, now := p.Principal.CompanyID, s.clock()
+		r, err := readResponse(ctx, tx, companyID, p.ResponseID, now)
+		if err != nil {
+			return err
+		}
+		if r.CompletedAt != nil {
+			return hiretrack.Errorf(hiretrack.KindConflict, "response_completed",
+				"response %d is already Completed; a completed response cannot be changed", r.ID)
+		}
+
+		if err := s.applyResult(ctx, tx, p, r, now); err != nil {
+			return err
+		}
+		out, err = readResponse(ctx, tx, companyID, p.ResponseID, now)
+		return err
+	})
+	return out, err
+}
+
+// applyResult writes the new status, score and data and the timeline event.
+// Reporting Started for a response already started changes nothing.
+func (s *Store) applyResult(ctx context.Context, tx *sql.Tx, p hiretrack.ResultParams, r hiretrack.Response, now time.Time) error {
+	if p.Status == hiretrack.InviteStarted && r.StartedAt != nil {
+		return nil
+	}
+
+	var data *string
+	if p.Data != nil {
+		text := string(p.Data)
+		data = &text
+	}
+	stamp := formatTime(now)
+	query := `UPDATE responses SET invite_status = ?, started_at = COALESCE(started_at, ?) WHERE id = ?`
+	args := []any{p.Status, stamp, r.ID}
+	eventType := hiretrack.EventStarted
+	if p.Status == hiretrack.InviteCompleted {
+		query = `UPDATE responses SET invite_status = ?, started_at = COALESCE(started_at, ?), completed_at = ?,
+			score = COALESCE(?, score), data = COALESCE(?, data) WHERE id = ?`
+		args = []any{p.Status, stamp, stamp, p.Score, data, r.ID}
+		eventType = hiretrack.EventCompleted
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("update response %d: %w", r.ID, err)
+	}
+
+	eventData := map[string]any{}
+	if p.Score != nil && p.Status == hiretrack.InviteCompleted {
+		eventData["score"] = *p.Score
+	}
+	return insertEvent(ctx, tx, eventRow{
+		companyID: p.Principal.CompanyID, applicationID: r.ApplicationID, responseID: &r.ID, stageID: r.StageID,
+		typ: eventType, actor: p.Principal.Actor(), at: now, data: jsonText(eventData),
+	})
+}
