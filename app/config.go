@@ -1,0 +1,74 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Each field has a flag, and an
+// environment variable HIRETRACK_<FLAG NAME> used when the flag is not given.
+type Config struct {
+	Addr            string
+	DB              string
+	PublicURL       string
+	SMTPURL         string
+	SMTPFrom        string
+	DataDir         string
+	SecretKey       string
+	ShutdownTimeout time.Duration
+}
+
+// bindServe registers the serve flags on fs with defaults taken from the environment.
+func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, envOr(getenv, name, def), usage)
+	}
+	str(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on, host:port")
+	bindDB(fs, cfg, getenv)
+	str(&cfg.PublicURL, "public-url", "", "base URL of invite links (default http://<addr>)")
+	str(&cfg.SMTPURL, "smtp-url", "", "SMTP server, smtp://user:pass@host:port or smtps://...; when empty, emails are written as .eml files under <data-dir>/mail")
+	str(&cfg.SMTPFrom, "smtp-from", "hiretrack <no-reply@localhost>", "From address of emails")
+	str(&cfg.SecretKey, "secret-key", "", "server key sealing invite tokens, 64 hex characters (default: read or created in <data-dir>/secret.key)")
+
+	timeout, err := time.ParseDuration(envOr(getenv, "shutdown-timeout", "30s"))
+	if err != nil {
+		timeout = 30 * time.Second
+	}
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", timeout, "how long a shutdown waits for requests in flight")
+}
+
+// bindDB registers the flags shared by every command that opens the database.
+func bindDB(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	fs.StringVar(&cfg.DB, "db", envOr(getenv, "db", "hiretrack.db"), "SQLite database file")
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "data-dir", "hiretrack-data"),
+		"folder for the server key and, without --smtp-url, outgoing .eml files")
+}
+
+// envOr returns HIRETRACK_<NAME> (dashes become underscores) or def.
+func envOr(getenv func(string) string, name, def string) string {
+	key := "HIRETRACK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// check validates the settings that can be checked before start.
+func (c Config) check() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("invalid --public-url %q: it must be an absolute http or https URL", c.PublicURL)
+		}
+	}
+	if c.DB == "" {
+		return fmt.Errorf("--db must not be empty")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("--shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
+	}
+	return nil
+}

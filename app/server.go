@@ -1,0 +1,216 @@
+// Package app wires hiretrack's parts together and implements the command
+// line. Run is what main calls; Start is what end-to-end tests call.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/hiretrack/hiretrack"
+	"github.com/hiretrack/hiretrack/httpapi"
+	"github.com/hiretrack/hiretrack/mail"
+	"github.com/hiretrack/hiretrack/secret"
+	"github.com/hiretrack/hiretrack/sqlite"
+)
+
+// Server timeouts. Bodies are at most 1 MiB, so 30 s to read one is generous
+// even on a slow link, and a slow client cannot hold a connection forever.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	emailWorkers      = 4
+)
+
+// Server is a running hiretrack: the HTTP server, the email queue and the database.
+type Server struct {
+	cfg    Config
+	logger *slog.Logger
+	db     *sqlite.DB
+	store  *sqlite.Store
+	queue  *river.Client[*sql.Tx]
+	http   *http.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// Start opens and migrates the database, starts the email workers and
+// serves HTTP on cfg.Addr until Shutdown.
+func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, done: make(chan error, 1)}
+
+	sealer, err := loadSealer(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if err := s.startQueue(ctx, sealer); err != nil {
+		s.ln.Close()
+		s.db.Close()
+		return nil, err
+	}
+
+	s.serve(sealer)
+	logger.Info("server started", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL, "db", cfg.DB)
+	return s, nil
+}
+
+// openStore opens and migrates the database and creates the store, whose
+// email jobs go to the queue created in startQueue.
+func (s *Server) openStore(ctx context.Context) error {
+	db, err := sqlite.Open(s.cfg.DB)
+	if err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, s.logger); err != nil {
+		db.Close()
+		return err
+	}
+	s.db = db
+
+	s.store = sqlite.NewStore(db, func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error {
+		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), nil)
+		return err
+	}, nil)
+	return nil
+}
+
+// listen binds the address first, so a port of 0 resolves before the
+// default public URL is derived from it.
+func (s *Server) listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	if s.cfg.PublicURL == "" {
+		s.cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	return nil
+}
+
+// startQueue creates the River client with the email worker and starts it.
+func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
+	sender, err := s.newSender()
+	if err != nil {
+		return err
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, mail.NewWorker(mail.WorkerConfig{
+		Store: s.store, Sender: sender, Sealer: sealer, PublicURL: s.cfg.PublicURL,
+		From: s.cfg.SMTPFrom, Logger: s.logger,
+	}))
+	s.queue, err = river.NewClient(riversqlite.New(s.db.Write), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
+		Workers: workers,
+		Logger:  s.logger.With("component", "queue"),
+	})
+	if err != nil {
+		return fmt.Errorf("create job queue: %w", err)
+	}
+	if err := s.queue.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	return nil
+}
+
+// serve starts the HTTP server in the background.
+func (s *Server) serve(sealer *secret.Sealer) {
+	s.http = &http.Server{
+		Handler: httpapi.New(httpapi.Config{
+			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
+		}).Handler(),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+
+	go func() {
+		err := s.http.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+}
+
+func (s *Server) newSender() (mail.Sender, error) {
+	if s.cfg.SMTPURL != "" {
+		return mail.NewSMTPSender(s.cfg.SMTPURL, s.logger)
+	}
+	dir := filepath.Join(s.cfg.DataDir, "mail")
+	s.logger.Info("no SMTP server configured; emails are written as .eml files", "dir", dir)
+	return mail.NewFileSender(dir, s.logger), nil
+}
+
+// loadSealer reads the server key from the configuration or the data folder.
+func loadSealer(cfg Config, logger *slog.Logger) (*secret.Sealer, error) {
+	if cfg.SecretKey != "" {
+		key, err := secret.ParseKey(cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("invalid --secret-key: %w", err)
+		}
+		return secret.NewSealer(key)
+	}
+
+	path := filepath.Join(cfg.DataDir, "secret.key")
+	key, created, err := secret.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		logger.Info("created server key; back it up with the database", "path", path)
+	}
+	return secret.NewSealer(key)
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// PublicURL returns the base URL of invite links.
+func (s *Server) PublicURL() string { return s.cfg.PublicURL }
+
+// Store returns the server's store, for tests and tools that seed data.
+func (s *Server) Store() *sqlite.Store { return s.store }
+
+// Done is closed with the serve error, nil after a clean Shutdown.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting requests, waits up to the shutdown timeout for
+// those in flight and for running email jobs, and closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.logger.Info("server stopping")
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
+
+	httpErr := s.http.Shutdown(ctx)
+	queueErr := s.queue.Stop(ctx)
+	dbErr := s.db.Close()
+	if err := errors.Join(httpErr, queueErr, dbErr); err != nil {
+		s.logger.Error("server stopped with errors", "error", err)
+		return err
+	}
+	s.logger.Info("server stopped")
+	return nil
+}

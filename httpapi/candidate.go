@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/hiretrack/hiretrack"
+	"github.com/hiretrack/hiretrack/secret"
+)
+
+//go:embed templates/page.html
+var templateFS embed.FS
+
+var pageTemplate = template.Must(template.ParseFS(templateFS, "templates/page.html"))
+
+// maxFormValueLen bounds one answer on the candidate form.
+const maxFormValueLen = 10000
+
+// pageView is what the candidate page template shows.
+type pageView struct {
+	TrackTitle  string
+	Heading     string
+	Greeting    string
+	Message     string
+	Error       string
+	Questions   []questionView
+	StartAction string
+}
+
+type questionView struct {
+	Name     string
+	Label    string
+	Kind     hiretrack.QuestionKind
+	Options  []string
+	Required bool
+	Value    string
+}
+
+func (s *Server) showInvite(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	page, err := s.store.OpenInvite(r.Context(), secret.Hash(token))
+	if err != nil {
+		s.renderInviteError(w, r, page, err)
+		return
+	}
+	s.renderPage(w, r, http.StatusOK, stageView(page, token, nil, ""), page.Module.LaunchURL)
+}
+
+// stageView shows the form of a form stage, or the start button otherwise.
+func stageView(page hiretrack.InvitePage, token string, values []string, formError string) pageView {
+	v := pageView{
+		TrackTitle: page.TrackTitle, Heading: page.Stage.Name, Error: formError,
+		Greeting: fmt.Sprintf("Hello %s,", page.CandidateName),
+	}
+	if page.Module.Type != hiretrack.ModuleForm {
+		v.Message = fmt.Sprintf("Press Start when you are ready to begin %s.", page.Module.Name)
+		v.StartAction = url.PathEscape(token) + "/start"
+		return v
+	}
+
+	v.Message = "Please answer the questions below. Questions marked * are required."
+	for i, q := range page.Module.Questions {
+		qv := questionView{Name: fmt.Sprintf("q%d", i+1), Label: q.Label, Kind: q.Kind, Options: q.Options, Required: q.Required}
+		if i < len(values) {
+			qv.Value = values[i]
+		}
+		v.Questions = append(v.Questions, qv)
+	}
+	return v
+}
+
+func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if err := r.ParseForm(); err != nil {
+		s.renderInviteError(w, r, hiretrack.InvitePage{}, formParseError(err))
+		return
+	}
+	values := make([]string, 0, len(r.PostForm))
+	for i := 1; i <= maxQuestions; i++ {
+		v := r.PostForm.Get(fmt.Sprintf("q%d", i))
+		if len(v) > maxFormValueLen {
+			v = v[:maxFormValueLen]
+		}
+		values = append(values, v)
+	}
+
+	page, err := s.store.SubmitForm(r.Context(), secret.Hash(token), values)
+	if hiretrack.ErrorKind(err) == hiretrack.KindInvalid {
+		var e *hiretrack.Error
+		errors.As(err, &e)
+		s.renderPage(w, r, http.StatusBadRequest, stageView(page, token, values, e.Message), "")
+		return
+	}
+	if err != nil {
+		s.renderInviteError(w, r, page, err)
+		return
+	}
+	s.renderPage(w, r, http.StatusOK, pageView{
+		TrackTitle: page.TrackTitle, Heading: "Thank you",
+		Message: "Your answers were received. We will be in touch about the next step.",
+	}, "")
+}
+
+func formParseError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return hiretrack.Errorf(hiretrack.KindTooLarge, "body_too_large", "the form is larger than %d bytes", tooLarge.Limit)
+	}
+	return hiretrack.Errorf(hiretrack.KindInvalid, "invalid_form", "the form could not be read")
+}
+
+func (s *Server) startInvite(w http.ResponseWriter, r *http.Request) {
+	page, err := s.store.StartInvite(r.Context(), secret.Hash(r.PathValue("token")))
+	if err != nil {
+		s.renderInviteError(w, r, page, err)
+		return
+	}
+	if page.Module.LaunchURL != "" {
+		http.Redirect(w, r, page.Module.LaunchURL, http.StatusSeeOther)
+		return
+	}
+	s.renderPage(w, r, http.StatusOK, pageView{
+		TrackTitle: page.TrackTitle, Heading: page.Stage.Name,
+		Message: "You have started this step. You will receive instructions to continue it.",
+	}, "")
+}
+
+// renderInviteError shows a clear page for an unusable link; faults are
+// logged and shown without detail.
+func (s *Server) renderInviteError(w http.ResponseWriter, r *http.Request, page hiretrack.InvitePage, err error) {
+	var e *hiretrack.Error
+	if !errors.As(err, &e) || e.Kind == hiretrack.KindInternal {
+		s.logger.ErrorContext(r.Context(), "candidate page failed", "error", err, "request_id", infoFrom(r.Context()).id)
+		s.renderPage(w, r, http.StatusInternalServerError, pageView{
+			Heading: "Something went wrong", Message: "Please try again in a few minutes.",
+		}, "")
+		return
+	}
+
+	headings := map[string]string{
+		"invite_not_found": "Link not found", "invite_completed": "Already completed",
+		"invite_closed": "Step closed", "invite_expired": "Link expired",
+	}
+	heading, ok := headings[e.Code]
+	if !ok {
+		heading = "This request could not be completed"
+	}
+	s.renderPage(w, r, statusOf(e.Kind), pageView{
+		TrackTitle: page.TrackTitle, Heading: heading,
+		Message: upperFirst(e.Message) + ". If you think this is a mistake, contact the recruiter who invited you.",
+	}, "")
+}
+
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// renderPage writes a candidate page with headers that forbid framing,
+// keep the token out of Referer headers and allow no scripts.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, v pageView, launchURL string) {
+	formAction := "'self'"
+	if u, err := url.Parse(launchURL); err == nil && u.Host != "" {
+		formAction += " " + u.Scheme + "://" + u.Host
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+
+		"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+
+	if err := pageTemplate.Execute(w, v); err != nil {
+		s.logger.WarnContext(r.Context(), "render candidate page", "error", err, "request_id", infoFrom(r.Context()).id)
+	}
+}

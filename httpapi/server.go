@@ -1,0 +1,89 @@
+// Package httpapi serves hiretrack's JSON API and the candidate pages over
+// HTTP, on Go's standard router.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/hiretrack/hiretrack"
+	"github.com/hiretrack/hiretrack/secret"
+)
+
+// DefaultMaxBodyBytes is the request body limit when Config leaves it zero.
+// The largest legitimate body, a track of many stages or a form module of
+// many questions, stays far below it.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config is what the handlers need.
+type Config struct {
+	Store        hiretrack.Store
+	Sealer       *secret.Sealer
+	PublicURL    string // base of invite links, such as https://jobs.example.com
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	store     hiretrack.Store
+	sealer    *secret.Sealer
+	publicURL string
+	logger    *slog.Logger
+	maxBody   int64
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store: cfg.Store, sealer: cfg.Sealer, logger: cfg.Logger, maxBody: cfg.MaxBodyBytes,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	return s
+}
+
+// Handler returns the routes wrapped in request id, logging and body limit middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	page := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, withRoute(h))
+	}
+	api := func(pattern string, h apiHandler) {
+		mux.Handle(pattern, withRoute(s.authenticate(h)))
+	}
+
+	api("POST /modules", s.createModule)
+	api("GET /modules", s.listModules)
+	api("GET /modules/{module_id}", s.getModule)
+	api("POST /tracks", s.createTrack)
+	api("GET /tracks", s.listTracks)
+	api("GET /tracks/{track_id}", s.getTrack)
+	api("POST /tracks/invite", s.invite)
+	api("PUT /tracks/candidate/advance", s.advance)
+	api("POST /responses/{response_id}/result", s.recordResult)
+	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
+
+	page("GET /invite/{token}", s.showInvite)
+	page("POST /invite/{token}", s.submitInvite)
+	page("POST /invite/{token}/start", s.startInvite)
+	page("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, hiretrack.NotFoundf("no endpoint %s %s", r.Method, r.URL.Path))
+	})
+
+	return s.withRequestLog(s.limitBody(mux))
+}
+
+// limitBody cuts request bodies at the configured size.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
