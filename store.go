@@ -223,8 +223,9 @@ type Store interface {
 
 	// SubmitForm stores the answers of a form stage and completes its
 	// response; values[i] answers question i. Errors as OpenInvite, plus
-	// KindInvalid naming the question for a missing required answer or an
-	// answer outside the options, and KindConflict for a non-form stage.
+	// KindInvalid naming the question for a missing required answer, an
+	// answer over 10,000 characters or one outside the options, and
+	// KindConflict for a non-form stage.
 	SubmitForm(ctx context.Context, hash SecretHash, values []string) (InvitePage, error)
 
 	// InviteEmail returns what the mail worker needs for one response.

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Config is the server's configuration. Each field has a flag, and an
-// environment variable HIRETRACK_<FLAG NAME> used when the flag is not given.
+// Config is the server's configuration. Each field but Now has a flag, and
+// an environment variable HIRETRACK_<FLAG NAME> used when the flag is not given.
 type Config struct {
 	Addr            string
 	DB              string
@@ -19,6 +19,10 @@ type Config struct {
 	DataDir         string
 	SecretKey       string
 	ShutdownTimeout time.Duration
+
+	// Now is the store's clock, time.Now when nil. It has no flag, because
+	// only tests set it, to move past the expiry of invite links.
+	Now func() time.Time
 }
 
 // bindServe registers the serve flags on fs with defaults taken from the environment.

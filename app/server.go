@@ -91,7 +91,7 @@ func (s *Server) openStore(ctx context.Context) error {
 	s.store = sqlite.NewStore(db, func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error {
 		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), nil)
 		return err
-	}, nil)
+	}, s.cfg.Now)
 	return nil
 }
 

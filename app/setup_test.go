@@ -3,15 +3,28 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net/http"
+	"net/mail"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver for checks on the server's file
 
 	"github.com/hiretrack/hiretrack/app"
 	"github.com/hiretrack/hiretrack/secret"
@@ -19,16 +32,18 @@ import (
 
 // env is a running server on a fresh SQLite file with one company and key.
 type env struct {
-	t      testing.TB
-	srv    *app.Server
-	dbPath string
-	key    string
-	client *http.Client
+	t       testing.TB
+	srv     *app.Server
+	dbPath  string
+	dataDir string
+	key     string
+	client  *http.Client
 }
 
 // options change what setup starts.
 type options struct {
-	smtpURL string // empty: emails go to .eml files under the data folder
+	smtpURL string           // empty: emails go to .eml files under the data folder
+	now     func() time.Time // the store's clock, time.Now when nil
 }
 
 // setup starts a server on a loopback port with a new database in a
@@ -39,6 +54,7 @@ func setup(t testing.TB, opts options) *env {
 	cfg := app.Config{
 		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "hiretrack.db"), DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
+		Now: opts.now,
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -49,7 +65,12 @@ func setup(t testing.TB, opts options) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
 
-	e := &env{t: t, srv: srv, dbPath: cfg.DB, client: &http.Client{}}
+	// The client returns redirects instead of following them, so that tests
+	// can check the 303 to a module's launch_url without leaving loopback.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	e := &env{t: t, srv: srv, dbPath: cfg.DB, dataDir: cfg.DataDir, client: client}
 	e.key = e.newKey("Acme")
 	return e
 }
@@ -123,4 +144,467 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// forTest returns a copy of e whose helpers report to t, for parallel
+// subtests that share one server.
+func (e *env) forTest(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// decode decodes the JSON body of r into a T.
+func decode[T any](t testing.TB, r result) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal(r.Raw, &v), "body: %s", r.Raw)
+	return v
+}
+
+// requireError checks the status and the error envelope of a failed request,
+// and that the message names the field. An empty field means the error must
+// name no field.
+func requireError(t testing.TB, r result, status int, code, field string) {
+	t.Helper()
+	require.Equal(t, status, r.Status, "body: %s", r.Raw)
+	require.IsType(t, map[string]any{}, r.Body["error"], "body: %s", r.Raw)
+
+	detail := r.Body["error"].(map[string]any)
+	require.Equal(t, code, detail["code"], "body: %s", r.Raw)
+	require.NotEmpty(t, detail["message"], "body: %s", r.Raw)
+	require.Equal(t, r.Header.Get("X-Request-Id"), detail["request_id"], "body: %s", r.Raw)
+	if field == "" {
+		require.NotContains(t, detail, "field", "body: %s", r.Raw)
+		return
+	}
+	require.Equal(t, field, detail["field"], "body: %s", r.Raw)
+	require.Contains(t, detail["message"], field, "the message must name the field")
+}
+
+// requireUTC checks that a JSON time is RFC 3339 in UTC.
+func requireUTC(t testing.TB, value string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, value)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(value, "Z"), "time %q is not in UTC", value)
+	return at
+}
+
+// track is a track as the API returns it.
+type track struct {
+	ID        int64   `json:"track_id"`
+	Title     string  `json:"title"`
+	Stages    []stage `json:"stages"`
+	CreatedAt string  `json:"created_at"`
+}
+
+// stage is one stage of a track.
+type stage struct {
+	ID       string `json:"stage_id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	ModuleID *int64 `json:"module_id"`
+	Position int    `json:"position"`
+}
+
+// Names of the stages and modules that newTrack creates.
+const (
+	formStage       = "Application form"
+	assessmentStage = "Coding exercise"
+	reviewStage     = "Hiring manager review"
+	assessmentName  = "Go exercise"
+	launchURL       = "https://assessments.example.com/start?session=42"
+)
+
+// The questions of the form module that newTrack creates.
+const (
+	motivationLabel = "Why do you want to join us?"
+	noticeLabel     = "Notice period"
+)
+
+// createModule creates a module and returns its id.
+func (e *env) createModule(body map[string]any) int64 {
+	e.t.Helper()
+	r := e.do("POST", "/modules", body)
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	return decode[struct {
+		ID int64 `json:"module_id"`
+	}](e.t, r).ID
+}
+
+// createFormModule creates the form that newTrack uses: a required text
+// question and an optional choice question.
+func (e *env) createFormModule() int64 {
+	e.t.Helper()
+	return e.createModule(map[string]any{
+		"type": "form", "name": "Screening questions",
+		"questions": []map[string]any{
+			{"label": motivationLabel, "kind": "text", "required": true},
+			{"label": noticeLabel, "kind": "choice", "options": []string{"None", "One month", "Three months"}},
+		},
+	})
+}
+
+// createTrack creates a track from stage objects and returns it.
+func (e *env) createTrack(title string, stages ...map[string]any) track {
+	e.t.Helper()
+	r := e.do("POST", "/tracks", map[string]any{"title": title, "stages": stages})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	return decode[track](e.t, r)
+}
+
+// newTrack creates a track of three stages: the form of createFormModule,
+// an assessment with a launch URL, and a review.
+func (e *env) newTrack(title string) track {
+	e.t.Helper()
+	form := e.createFormModule()
+	assessment := e.createModule(map[string]any{"type": "assessment", "name": assessmentName, "launch_url": launchURL})
+	review := e.createModule(map[string]any{"type": "review", "name": "Portfolio review"})
+	return e.createTrack(title,
+		map[string]any{"name": formStage, "type": "form", "module_id": form},
+		map[string]any{"name": assessmentStage, "type": "assessment", "module_id": assessment},
+		map[string]any{"name": reviewStage, "type": "review", "module_id": review},
+	)
+}
+
+// invitation is the body of a successful invite.
+type invitation struct {
+	ApplicationID int64  `json:"application_id"`
+	CandidateID   int64  `json:"candidate_id"`
+	ResponseID    int64  `json:"response_id"`
+	TrackID       int64  `json:"track_id"`
+	Name          string `json:"name"`
+	Email         string `json:"email"`
+	InviteLink    string `json:"invite_link"`
+	InviteStatus  string `json:"invite_status"`
+	Status        string `json:"status"`
+	ExpiresAt     string `json:"expires_at"`
+}
+
+// invite invites a new candidate to a track and requires 201 Created.
+func (e *env) invite(trackID int64, name, email, format string) invitation {
+	e.t.Helper()
+	r := e.do("POST", "/tracks/invite", map[string]any{
+		"candidate_name": name, "candidate_email": email, "track_id": trackID, "invite_format": format,
+	})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	return decode[invitation](e.t, r)
+}
+
+// advancement is the body of a successful advance.
+type advancement struct {
+	Name          string `json:"name"`
+	Email         string `json:"email"`
+	StageMoved    string `json:"stage_moved"`
+	CandidateID   int64  `json:"candidate_id"`
+	ApplicationID int64  `json:"application_id"`
+	ModuleID      int64  `json:"module_id"`
+	ResponseID    int64  `json:"response_id"`
+	InviteLink    string `json:"invite_link"`
+	Status        string `json:"status"`
+	TrackID       int64  `json:"track_id"`
+	StageID       string `json:"stage_id"`
+	ExpiresAt     string `json:"expires_at"`
+}
+
+// advance sends an advance request for an application.
+func (e *env) advance(trackID, applicationID int64, format string) result {
+	e.t.Helper()
+	return e.do("PUT", "/tracks/candidate/advance", map[string]any{
+		"track_id": trackID, "application_id": applicationID, "invite_format": format,
+	})
+}
+
+// mustAdvance advances an application and requires 200 OK.
+func (e *env) mustAdvance(trackID, applicationID int64, format string) advancement {
+	e.t.Helper()
+	r := e.advance(trackID, applicationID, format)
+	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	return decode[advancement](e.t, r)
+}
+
+// applicant is the body of the applicant detail endpoint.
+type applicant struct {
+	TrackID    int64  `json:"track_id"`
+	TrackTitle string `json:"track_title"`
+	Applicant  struct {
+		ApplicationID         int64    `json:"application_id"`
+		CandidateID           int64    `json:"candidate_id"`
+		Name                  string   `json:"name"`
+		Email                 string   `json:"email"`
+		Status                string   `json:"status"`
+		StageStatus           string   `json:"stage_status"`
+		TrackInvitationStatus string   `json:"track_invitation_status"`
+		Score                 *float64 `json:"score"`
+		DateAdded             string   `json:"date_added"`
+		LastUpdatedAt         string   `json:"last_updated_at"`
+	} `json:"applicant"`
+	CurrentStage struct {
+		ID   string `json:"stage_id"`
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"current_stage"`
+	Stages    []stage    `json:"stages"`
+	Responses []response `json:"responses"`
+	Timeline  []event    `json:"timeline"`
+}
+
+// response is one response as the applicant and result endpoints return it.
+type response struct {
+	ID           int64           `json:"response_id"`
+	StageID      string          `json:"stage_id"`
+	ModuleID     int64           `json:"module_id"`
+	ModuleType   string          `json:"module_type"`
+	InviteStatus string          `json:"invite_status"`
+	Score        *float64        `json:"score"`
+	Data         json.RawMessage `json:"data"`
+	InvitedAt    string          `json:"invited_at"`
+	ExpiresAt    string          `json:"expires_at"`
+	OpenedAt     *string         `json:"opened_at"`
+	StartedAt    *string         `json:"started_at"`
+	CompletedAt  *string         `json:"completed_at"`
+}
+
+// event is one timeline entry.
+type event struct {
+	ID         int64           `json:"event_id"`
+	Type       string          `json:"type"`
+	Actor      string          `json:"actor"`
+	StageID    string          `json:"stage_id"`
+	ResponseID *int64          `json:"response_id"`
+	Data       json.RawMessage `json:"data"`
+	At         string          `json:"at"`
+}
+
+// eventTypes returns the types of a timeline in order.
+func (a applicant) eventTypes() []string {
+	types := make([]string, len(a.Timeline))
+	for i, ev := range a.Timeline {
+		types[i] = ev.Type
+	}
+	return types
+}
+
+// applicant reads the applicant detail and requires 200 OK.
+func (e *env) applicant(trackID, applicationID int64) applicant {
+	e.t.Helper()
+	r := e.do("GET", fmt.Sprintf("/tracks/%d/applicants/%d", trackID, applicationID), nil)
+	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	return decode[applicant](e.t, r)
+}
+
+// waitForEvent polls the timeline until it has an event of eventType and
+// returns the applicant detail. The mail worker writes its event after the
+// request that queued the email returned, and nothing signals when.
+func (e *env) waitForEvent(trackID, applicationID int64, eventType string) applicant {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		a := e.applicant(trackID, applicationID)
+		if slices.Contains(a.eventTypes(), eventType) {
+			return a
+		}
+		if time.Now().After(deadline) {
+			require.FailNow(e.t, "timed out waiting for a timeline event",
+				"no %s event within 15 s; timeline: %v", eventType, a.eventTypes())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// page is a candidate page as a browser receives it.
+type page struct {
+	Status int
+	Header http.Header
+	HTML   string
+}
+
+// getPage opens a candidate page.
+func (e *env) getPage(link string) page {
+	e.t.Helper()
+	req, err := http.NewRequest("GET", link, nil)
+	require.NoError(e.t, err)
+	return e.sendPage(req)
+}
+
+// postPage posts an HTML form to a candidate page, as a browser does.
+func (e *env) postPage(link string, form url.Values) page {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", link, strings.NewReader(form.Encode()))
+	require.NoError(e.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.sendPage(req)
+}
+
+func (e *env) sendPage(req *http.Request) page {
+	e.t.Helper()
+	resp, err := e.client.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return page{Status: resp.StatusCode, Header: resp.Header, HTML: string(body)}
+}
+
+// completeForm opens the form of newTrack on the candidate page and
+// submits valid answers, as a candidate does.
+func (e *env) completeForm(link string) {
+	e.t.Helper()
+	p := e.getPage(link)
+	require.Equal(e.t, http.StatusOK, p.Status, "page: %s", p.HTML)
+	p = e.postPage(link, url.Values{"q1": {"I like the product."}, "q2": {"One month"}})
+	require.Equal(e.t, http.StatusOK, p.Status, "page: %s", p.HTML)
+}
+
+// requirePageHeaders checks the headers every candidate page carries.
+func requirePageHeaders(t testing.TB, p page) {
+	t.Helper()
+	require.Equal(t, "text/html; charset=utf-8", p.Header.Get("Content-Type"))
+	require.Contains(t, p.Header.Get("Content-Security-Policy"), "default-src 'none'")
+	require.Contains(t, p.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	require.Equal(t, "DENY", p.Header.Get("X-Frame-Options"))
+	require.Equal(t, "no-referrer", p.Header.Get("Referrer-Policy"))
+}
+
+// dbState is what a failed request must leave unchanged.
+type dbState struct {
+	Candidates   int
+	Applications int
+	Responses    int
+	Events       int
+	Jobs         int
+	StageID      string // the application's stage
+}
+
+// openDB opens the server's SQLite file, for checks and for changes that
+// no endpoint makes yet. The caller closes it.
+func (e *env) openDB() *sql.DB {
+	e.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(10000)")
+	require.NoError(e.t, err)
+	return db
+}
+
+// state reads the row counts and the stage of one application.
+func (e *env) state(applicationID int64) dbState {
+	e.t.Helper()
+	db := e.openDB()
+	defer db.Close()
+
+	var s dbState
+	counts := []struct {
+		table string
+		count *int
+	}{
+		{"candidates", &s.Candidates}, {"applications", &s.Applications}, {"responses", &s.Responses},
+		{"events", &s.Events}, {"river_job", &s.Jobs},
+	}
+	for _, c := range counts {
+		require.NoError(e.t, db.QueryRow("SELECT count(*) FROM "+c.table).Scan(c.count))
+	}
+	err := db.QueryRow("SELECT stage_id FROM applications WHERE id = ?", applicationID).Scan(&s.StageID)
+	require.NoError(e.t, err)
+	return s
+}
+
+// exec runs one statement on the server's SQLite file.
+func (e *env) exec(query string, args ...any) {
+	e.t.Helper()
+	db := e.openDB()
+	defer db.Close()
+
+	_, err := db.Exec(query, args...)
+	require.NoError(e.t, err)
+}
+
+// email is a delivered message with its decoded text and HTML parts, whose
+// CRLF line ends are turned into LF.
+type email struct {
+	Header  mail.Header
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// parseEmail parses a raw RFC 5322 message and decodes its text/plain and
+// text/html parts at any depth of multipart nesting.
+func parseEmail(t testing.TB, raw []byte) email {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	require.NoError(t, err)
+
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	require.NoError(t, err)
+	m := email{Header: msg.Header, Subject: subject}
+	addPart(t, &m, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	return m
+}
+
+// addPart decodes one MIME part into m. multipart.Reader decodes
+// quoted-printable parts itself; base64 and a quoted-printable top level
+// are decoded here.
+func addPart(t testing.TB, m *email, contentType, encoding string, body io.Reader) {
+	t.Helper()
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	require.NoError(t, err)
+
+	if strings.HasPrefix(mediaType, "multipart/") {
+		parts := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := parts.NextPart()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			require.NoError(t, err)
+			addPart(t, m, part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part)
+		}
+	}
+
+	switch strings.ToLower(encoding) {
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	}
+	data, err := io.ReadAll(body)
+	require.NoError(t, err)
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	switch mediaType {
+	case "text/plain":
+		m.Text += text
+	case "text/html":
+		m.HTML += text
+	}
+}
+
+// emlFiles returns the paths of the .eml files the file sender wrote.
+func (e *env) emlFiles() []string {
+	e.t.Helper()
+	paths, err := filepath.Glob(filepath.Join(e.dataDir, "mail", "*.eml"))
+	require.NoError(e.t, err)
+	return paths
+}
+
+// testClock is a clock that moves only when a test advances it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(start time.Time) *testClock { return &testClock{now: start} }
+
+// Now returns the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

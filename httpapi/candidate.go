@@ -17,9 +17,6 @@ var templateFS embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(templateFS, "templates/page.html"))
 
-// maxFormValueLen bounds one answer on the candidate form.
-const maxFormValueLen = 10000
-
 // pageView is what the candidate page template shows.
 type pageView struct {
 	TrackTitle  string
@@ -81,11 +78,7 @@ func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	values := make([]string, 0, len(r.PostForm))
 	for i := 1; i <= maxQuestions; i++ {
-		v := r.PostForm.Get(fmt.Sprintf("q%d", i))
-		if len(v) > maxFormValueLen {
-			v = v[:maxFormValueLen]
-		}
-		values = append(values, v)
+		values = append(values, r.PostForm.Get(fmt.Sprintf("q%d", i)))
 	}
 
 	page, err := s.store.SubmitForm(r.Context(), secret.Hash(token), values)

@@ -96,8 +96,8 @@ func (o *object) ID(name string) int64 {
 	if unquoted, err := strconv.Unquote(text); err == nil && v[0] == '"' {
 		text = unquoted
 	}
-	id, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(text)
+	if !ok {
 		o.fail(hiretrack.KindInvalid, name, "invalid_field",
 			"%s%s is %s; it must be a positive integer, as a JSON number or a string of decimal digits", o.prefix, name, clip(v))
 		return 0
@@ -248,12 +248,20 @@ func quoteList(values []string) string {
 // pathID reads a positive integer path parameter.
 func pathID(r *http.Request, name string) (int64, error) {
 	text := r.PathValue(name)
-	id, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(text)
+	if !ok {
 		return 0, hiretrack.FieldErrorf(hiretrack.KindInvalid, name, "invalid_path",
 			"%s in the path is %q; it must be a positive integer", name, text)
 	}
 	return id, nil
 }
 
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+// parseID parses a positive integer of decimal digits only, because
+// strconv.ParseInt alone also accepts a sign, as in "+12".
+func parseID(text string) (int64, bool) {
+	if text == "" || strings.TrimLeft(text, "0123456789") != "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(text, 10, 64)
+	return id, err == nil && id > 0
+}

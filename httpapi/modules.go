@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/hiretrack/hiretrack"
 )
@@ -38,12 +40,8 @@ func (s *Server) createModule(w http.ResponseWriter, r *http.Request, p hiretrac
 
 // readModule reads and checks a module definition.
 func readModule(body *object) (hiretrack.Module, error) {
-	types := make([]string, len(hiretrack.ModuleTypes))
-	for i, t := range hiretrack.ModuleTypes {
-		types[i] = string(t)
-	}
 	m := hiretrack.Module{
-		Type: hiretrack.ModuleType(body.Enum("type", types...)),
+		Type: hiretrack.ModuleType(body.Enum("type", moduleTypeNames()...)),
 		Name: body.String("name", maxNameLen),
 	}
 	launchURL, hasURL := body.OptionalString("launch_url", maxLaunchURLLen)
@@ -62,6 +60,15 @@ func readModule(body *object) (hiretrack.Module, error) {
 	var err error
 	m.Questions, err = readQuestions(m.Type, questions)
 	return m, err
+}
+
+// moduleTypeNames returns the module types as the strings clients send.
+func moduleTypeNames() []string {
+	names := make([]string, len(hiretrack.ModuleTypes))
+	for i, t := range hiretrack.ModuleTypes {
+		names[i] = string(t)
+	}
+	return names
 }
 
 // checkLaunchURL allows an absolute http or https URL on externally run modules.
@@ -128,7 +135,7 @@ func readQuestion(item *object, i int) (hiretrack.Question, error) {
 // readOptions reads the options of a choice question: 1 to maxOptions distinct non-empty strings.
 func readOptions(q *hiretrack.Question, raw []byte, field string) error {
 	var options []string
-	if raw == nil || jsonUnmarshal(raw, &options) != nil {
+	if raw == nil || json.Unmarshal(raw, &options) != nil {
 		return hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_field",
 			"%s must be an array of strings for a question of kind \"choice\"", field)
 	}
@@ -137,8 +144,12 @@ func readOptions(q *hiretrack.Question, raw []byte, field string) error {
 			"%s has %d items; a choice question needs 1 to %d", field, len(options), maxOptions)
 	}
 
+	// Options are trimmed like the answers checked against them, so that an
+	// option such as " Now" can still be chosen.
 	seen := map[string]bool{}
-	for _, opt := range options {
+	for i, opt := range options {
+		opt = strings.TrimSpace(opt)
+		options[i] = opt
 		if opt == "" || len(opt) > maxLabelLen || seen[opt] {
 			return hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_field",
 				"%s must hold distinct, non-empty strings of at most %d characters; %q is not allowed", field, maxLabelLen, opt)

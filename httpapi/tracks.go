@@ -37,11 +37,7 @@ func (s *Server) createTrack(w http.ResponseWriter, r *http.Request, p hiretrack
 
 // readStages reads the regular stages of a new track.
 func readStages(items []*object) ([]hiretrack.StageInput, error) {
-	types := make([]string, len(hiretrack.ModuleTypes))
-	for i, t := range hiretrack.ModuleTypes {
-		types[i] = string(t)
-	}
-
+	types := moduleTypeNames()
 	stages := make([]hiretrack.StageInput, 0, len(items))
 	for _, item := range items {
 		st := hiretrack.StageInput{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hiretrack/hiretrack"
 )
@@ -147,7 +148,11 @@ func (s *Store) SubmitForm(ctx context.Context, hash hiretrack.SecretHash, value
 	return page, err
 }
 
-// checkAnswers pairs values with questions and checks required answers and options.
+// maxAnswerLen is the maximum length of one form answer in characters.
+const maxAnswerLen = 10000
+
+// checkAnswers pairs values with questions and checks required answers,
+// answer lengths and options.
 func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.Answer, error) {
 	answers := make([]hiretrack.Answer, 0, len(questions))
 	for i, q := range questions {
@@ -158,6 +163,10 @@ func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.
 		field := fmt.Sprintf("q%d", i+1)
 		if value == "" && q.Required {
 			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "missing_answer", "%q is required", q.Label)
+		}
+		if n := utf8.RuneCountInString(value); n > maxAnswerLen {
+			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_answer",
+				"%q is %d characters long; the maximum is %d", q.Label, n, maxAnswerLen)
 		}
 		if value != "" && q.Kind == hiretrack.QuestionChoice && !slices.Contains(q.Options, value) {
 			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_answer",
