@@ -65,27 +65,78 @@ type Invitation struct {
 	EmailQueued   bool
 }
 
-// AdvanceParams is a request to move an application to the next stage.
-type AdvanceParams struct {
+// TransitionKind names a stage transition.
+type TransitionKind string
+
+// The transitions. Advance goes to the next regular stage, move to any stage
+// of the track, reject and hire to the terminal stages, and unreject back to
+// the stage an application was rejected from.
+const (
+	TransitionAdvance  TransitionKind = "advance"
+	TransitionMove     TransitionKind = "move"
+	TransitionReject   TransitionKind = "reject"
+	TransitionUnreject TransitionKind = "unreject"
+	TransitionHire     TransitionKind = "hire"
+)
+
+// TransitionParams is a request to move an application between stages.
+type TransitionParams struct {
 	Principal     Principal
+	Kind          TransitionKind
 	TrackID       int64
 	ApplicationID int64
-	Format        InviteFormat
-	SourceStageID string // empty when the client did not send one
-	Token         NewToken
+
+	// SourceStageID, when not empty, is a compare-and-set: the transition
+	// happens only when the application is in this stage.
+	SourceStageID string
+
+	// DestinationStageID is the target of a move; other kinds ignore it.
+	DestinationStageID string
+
+	// CandidateID, when not zero, must be the application's candidate;
+	// otherwise the application is answered as not found.
+	CandidateID int64
+
+	// Format announces the new stage's response: getlink returns a link,
+	// sendlink also emails it, and empty creates the response without a link.
+	Format InviteFormat
+	Token  NewToken
+
+	// DryRun checks everything and reports the outcome without writing.
+	DryRun bool
+
+	// SendEmail queues a rejection email with EmailMessage, or a default text
+	// when it is empty. Only reject uses them.
+	SendEmail    bool
+	EmailMessage string
 }
 
-// Advancement is the outcome of an advance.
-type Advancement struct {
+// Transition is the outcome of a transition, or of a dry run.
+type Transition struct {
+	Kind          TransitionKind
 	ApplicationID int64
 	CandidateID   int64
 	TrackID       int64
 	Name          string
 	Email         string
-	Stage         Stage
-	ResponseID    int64
+	From          Stage
+	To            Stage
+	Status        ApplicationStatus
+	ResponseID    int64 // 0 when the destination stage has no module
 	ExpiresAt     time.Time
-	EmailQueued   bool
+	LinkCreated   bool // an invite link for ResponseID was issued
+	EmailQueued   bool // an invite or rejection email was (or, in a dry run, would be) queued
+	DryRun        bool
+}
+
+// ImportParams adds an applicant whose first-stage form was collected elsewhere.
+type ImportParams struct {
+	Principal     Principal
+	TrackID       int64
+	CandidateName string
+	Email         string
+	Fields        map[string]string // form answers by question label
+	Token         NewToken
 }
 
 // ResultParams is a progress or result report for one response.
@@ -122,6 +173,73 @@ type ApplicantDetail struct {
 	Timeline     []Event
 }
 
+// ApplicantSortKey is a field that the applicant list can be sorted by.
+type ApplicantSortKey string
+
+// The sort keys of the applicant list. SortName compares lower-cased names
+// by code point, and SortScore puts applicants without a score last in both
+// directions.
+const (
+	SortDateAdded     ApplicantSortKey = "date_added"
+	SortLastUpdatedAt ApplicantSortKey = "last_updated_at"
+	SortName          ApplicantSortKey = "name"
+	SortScore         ApplicantSortKey = "score"
+)
+
+// ApplicantSortKeys lists the sort keys in the order error messages name them.
+var ApplicantSortKeys = []ApplicantSortKey{SortDateAdded, SortLastUpdatedAt, SortName, SortScore}
+
+// ApplicantQuery selects, orders and pages a track's applicants. A filter
+// field left empty or zero matches every applicant.
+type ApplicantQuery struct {
+	TrackID int64
+
+	// Name and Email match case-insensitive substrings of the candidate's
+	// name and email.
+	Name  string
+	Email string
+
+	StageID string
+	Status  ApplicationStatus
+
+	// InviteStatus matches the status of the latest response in the
+	// application's current stage, with expiry applied at the time of the
+	// read. Applications in a terminal stage have no such response and never match.
+	InviteStatus InviteStatus
+
+	// UpdatedSince keeps applications whose LastUpdatedAt is at or after it.
+	UpdatedSince time.Time
+
+	Sort       ApplicantSortKey
+	Descending bool
+
+	// PerPage is the page size, at least 1. When After is not empty, the page
+	// starts after the applicant that the cursor After names and Page is
+	// ignored; otherwise Page, counted from 1, selects the page by offset.
+	PerPage int
+	Page    int64
+	After   string
+}
+
+// ApplicantRow is one applicant of the applicant list: the summary that the
+// applicant detail shows, and the current stage.
+type ApplicantRow struct {
+	Applicant
+	CurrentStage StageRef `json:"current_stage"`
+}
+
+// ApplicantPage is one page of the applicant list.
+type ApplicantPage struct {
+	Rows []ApplicantRow
+
+	// Total is the number of applicants that match the filters, on all pages.
+	Total int64
+
+	// Next is an opaque cursor for ApplicantQuery.After that continues after
+	// the last row, or empty when no applicant follows.
+	Next string
+}
+
 // Answer is one answered form question.
 type Answer struct {
 	Label string `json:"label"`
@@ -152,11 +270,64 @@ type InviteEmail struct {
 	ExpiresAt     time.Time
 }
 
+// RejectionEmail is what the mail worker needs to send one rejection. Status
+// is the application's status when the worker loads it, so that the worker
+// can skip a rejection that was undone before the email went out.
+type RejectionEmail struct {
+	ApplicationID int64
+	CandidateName string
+	Email         string
+	TrackTitle    string
+	Status        ApplicationStatus
+}
+
+// EmailKind is the kind of a queued email.
+type EmailKind string
+
+// The email kinds.
+const (
+	EmailInvite    EmailKind = "invite"
+	EmailRejection EmailKind = "rejection"
+)
+
 // EmailJob is a queued email. Stores insert it in the same transaction as the
-// change that causes it, so a rolled-back change never sends mail.
+// change that causes it, so a rolled-back change never sends mail. An invite
+// names its response; a rejection has no response and carries its text.
 type EmailJob struct {
+	Kind          EmailKind
 	ResponseID    int64
 	ApplicationID int64
+	Message       string
+}
+
+// IdempotencyClaim names one idempotency key of a company and the request
+// that sends it. RequestHash is the hex SHA-256 of the request's method,
+// path and body, which tells a retry from another request under the same key.
+type IdempotencyClaim struct {
+	CompanyID   int64
+	Key         string
+	RequestHash string
+}
+
+// IdempotencyRecord is the outcome of a claim. When Replay is nil, the claim
+// reserved the key and ClaimedAt identifies that reservation to
+// CompleteIdempotencyKey and ReleaseIdempotencyKey. Otherwise Replay is the
+// response stored by the earlier request with the same key and hash.
+type IdempotencyRecord struct {
+	ClaimedAt time.Time
+	Replay    *IdempotentResponse
+
+	// TookOver is set when the claim replaced an in-progress reservation
+	// that its request abandoned, by crashing or by running too long.
+	TookOver bool
+}
+
+// IdempotentResponse is the HTTP response kept for replay under an
+// idempotency key. The store keeps Body as given.
+type IdempotentResponse struct {
+	StatusCode  int
+	ContentType string
+	Body        []byte
 }
 
 // Store is the persistence behind the API. Every method that takes a
@@ -196,11 +367,20 @@ type Store interface {
 	// the track invitation a fresh token. KindNotFound for an unknown track.
 	Invite(ctx context.Context, p InviteParams) (Invitation, error)
 
-	// Advance moves an application to its next regular stage and creates the
-	// stage's response. KindNotFound for an unknown track or application;
+	// Transition moves an application as p.Kind says, creating the
+	// destination's response when it has a module, expiring the open
+	// responses of the stage it leaves, and writing the timeline.
+	// KindNotFound for an unknown track, application or destination stage;
 	// KindConflict with code application_closed, stage_mismatch,
-	// invitation_pending or no_next_stage.
-	Advance(ctx context.Context, p AdvanceParams) (Advancement, error)
+	// invitation_pending, no_next_stage, not_rejected or same_stage.
+	Transition(ctx context.Context, p TransitionParams) (Transition, error)
+
+	// ImportApplication creates a candidate and an application whose track
+	// invitation is completed with the given form answers. KindNotFound for
+	// an unknown track; KindConflict with code already_applied (and the
+	// existing application_id in Extra); KindInvalid naming a field that is
+	// not a question of the first stage's form or a missing required answer.
+	ImportApplication(ctx context.Context, p ImportParams) (Transition, error)
 
 	// RecordResult marks a response started or completed and stores its
 	// score and data. KindNotFound for an unknown response; KindConflict
@@ -232,7 +412,45 @@ type Store interface {
 	// Called only by the mail worker; KindNotFound when it does not exist.
 	InviteEmail(ctx context.Context, responseID int64) (InviteEmail, error)
 
-	// RecordEmailEvent appends an email_sent or email_failed event.
-	// Called only by the mail worker.
+	// RecordEmailEvent appends an email_sent or email_failed event. The event
+	// has the response's stage, or the application's current stage and no
+	// response when job.ResponseID is 0. Called only by the mail worker.
 	RecordEmailEvent(ctx context.Context, job EmailJob, eventType string, data map[string]any) error
+
+	// Rejection emails.
+
+	// RejectionEmail returns what the mail worker needs for the rejection
+	// email of one application. Called only by the mail worker; KindNotFound
+	// when the application does not exist.
+	RejectionEmail(ctx context.Context, applicationID int64) (RejectionEmail, error)
+
+	// Idempotency keys.
+
+	// ClaimIdempotencyKey reserves c.Key for the request that c describes,
+	// or returns the stored response of an earlier request with the same key
+	// and hash. A reservation made 24 hours ago or earlier counts as absent,
+	// and so does an in-progress one that its request abandoned.
+	// KindUnprocessable with code idempotency_key_reused when the key was
+	// used for a request with another hash; KindConflict with code
+	// idempotency_key_in_progress when the earlier request is still running.
+	ClaimIdempotencyKey(ctx context.Context, c IdempotencyClaim) (IdempotencyRecord, error)
+
+	// CompleteIdempotencyKey stores the response of the request that made the
+	// reservation claimedAt. It fails when that reservation was released or
+	// taken over meanwhile.
+	CompleteIdempotencyKey(ctx context.Context, c IdempotencyClaim, claimedAt time.Time, resp IdempotentResponse) error
+
+	// ReleaseIdempotencyKey deletes the reservation claimedAt while it is
+	// still in progress, so that a retry can act. It does nothing when the
+	// reservation no longer exists.
+	ReleaseIdempotencyKey(ctx context.Context, c IdempotencyClaim, claimedAt time.Time) error
+
+	// Applicant list.
+
+	// Applicants returns one page of a track's applicants, filtered and
+	// sorted as q says, and the number of all that match. KindNotFound for an
+	// unknown track; KindInvalid naming stage_id for a stage not in the
+	// track, or naming after for a cursor that is malformed or was made for
+	// another sort.
+	Applicants(ctx context.Context, companyID int64, q ApplicantQuery) (ApplicantPage, error)
 }

@@ -112,8 +112,8 @@ func BenchmarkAdvanceStore(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		app := bt.applications[i%len(bt.applications)]
-		_, err := store.Advance(ctx, hiretrack.AdvanceParams{
-			Principal: bt.principal, TrackID: bt.trackID, ApplicationID: app,
+		_, err := store.Transition(ctx, hiretrack.TransitionParams{
+			Principal: bt.principal, Kind: hiretrack.TransitionAdvance, TrackID: bt.trackID, ApplicationID: app,
 			Format: hiretrack.InviteGetLink, Token: hiretrack.NewToken{Hash: hiretrack.SecretHash(fmt.Sprintf("bench-%d", i)), Sealed: []byte("x")},
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -231,8 +232,10 @@ func TestCandidateStartPage(t *testing.T) {
 
 		p := e.postPage(adv.InviteLink+"/start", nil)
 
+		// The response id is added to the launch URL's own query.
+		wantLocation := fmt.Sprintf("https://assessments.example.com/start?hiretrack_response_id=%d&session=42", adv.ResponseID)
 		require.Equal(t, http.StatusSeeOther, p.Status, "page: %s", p.HTML)
-		require.Equal(t, launchURL, p.Header.Get("Location"))
+		require.Equal(t, wantLocation, p.Header.Get("Location"))
 		a := e.applicant(tr.ID, adv.ApplicationID)
 		require.Equal(t, "Started", a.Responses[1].InviteStatus)
 		require.NotNil(t, a.Responses[1].StartedAt)
@@ -245,7 +248,7 @@ func TestCandidateStartPage(t *testing.T) {
 		again := e.postPage(adv.InviteLink+"/start", nil)
 
 		require.Equal(t, http.StatusSeeOther, again.Status, "page: %s", again.HTML)
-		require.Equal(t, launchURL, again.Header.Get("Location"))
+		require.Equal(t, wantLocation, again.Header.Get("Location"))
 		require.Len(t, e.applicant(tr.ID, adv.ApplicationID).Timeline, len(a.Timeline), "starting twice adds no event")
 	})
 
@@ -325,7 +328,8 @@ func TestCandidatePageErrors(t *testing.T) {
 			requirePageHeaders(t, p)
 			require.Contains(t, p.HTML, "<h1>Step closed</h1>")
 		}
-		require.Equal(t, "Pending", e.applicant(tr.ID, inv.ApplicationID).Responses[1].InviteStatus)
+		require.Equal(t, "Expired", e.applicant(tr.ID, inv.ApplicationID).Responses[1].InviteStatus,
+			"a response expires when its application leaves the stage")
 	})
 
 	t.Run("ClosedApplication", func(t *testing.T) {

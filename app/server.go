@@ -109,18 +109,21 @@ func (s *Server) listen() error {
 	return nil
 }
 
-// startQueue creates the River client with the email worker and starts it.
+// startQueue creates the River client with the invite and rejection email
+// workers and starts it.
 func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	sender, err := s.newSender()
 	if err != nil {
 		return err
 	}
 
-	workers := river.NewWorkers()
-	river.AddWorker(workers, mail.NewWorker(mail.WorkerConfig{
+	mailConfig := mail.WorkerConfig{
 		Store: s.store, Sender: sender, Sealer: sealer, PublicURL: s.cfg.PublicURL,
 		From: s.cfg.SMTPFrom, Logger: s.logger,
-	}))
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, mail.NewWorker(mailConfig))
+	river.AddWorker(workers, mail.NewRejectionWorker(mailConfig))
 	s.queue, err = river.NewClient(riversqlite.New(s.db.Write), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
 		Workers: workers,

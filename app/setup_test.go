@@ -608,3 +608,111 @@ func (c *testClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// stageRef is a stage as transition bodies name it.
+type stageRef struct {
+	ID   string `json:"stage_id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// ref returns the short form of s that transition bodies use.
+func (s stage) ref() stageRef { return stageRef{ID: s.ID, Name: s.Name, Type: s.Type} }
+
+// stageOfType returns the track's stage of a type, such as "hired" or
+// "rejected", and fails the test when there is none.
+func (tr track) stageOfType(t testing.TB, typ string) stage {
+	t.Helper()
+	for _, st := range tr.Stages {
+		if st.Type == typ {
+			return st
+		}
+	}
+	require.FailNow(t, "track has no stage of this type", "type %q, stages %v", typ, tr.Stages)
+	return stage{}
+}
+
+// transitionBody is the body of a successful move, reject, hire or unreject.
+// EmailSent is nil when the body has no email_sent field.
+type transitionBody struct {
+	TrackID           int64    `json:"track_id"`
+	ApplicationID     int64    `json:"application_id"`
+	CandidateID       int64    `json:"candidate_id"`
+	Name              string   `json:"name"`
+	Email             string   `json:"email"`
+	FromStage         stageRef `json:"from_stage"`
+	ToStage           stageRef `json:"to_stage"`
+	ApplicationStatus string   `json:"application_status"`
+	ResponseID        int64    `json:"response_id"`
+	ExpiresAt         string   `json:"expires_at"`
+	InviteLink        string   `json:"invite_link"`
+	Status            string   `json:"status"`
+	EmailSent         *bool    `json:"email_sent"`
+}
+
+// patchApplicant sends PATCH /tracks/{track_id}/applicants/{application_id}/{action},
+// where action is move, reject, unreject or hire. A nil body sends none.
+func (e *env) patchApplicant(trackID, applicationID int64, action string, body any) result {
+	e.t.Helper()
+	return e.do("PATCH", fmt.Sprintf("/tracks/%d/applicants/%d/%s", trackID, applicationID, action), body)
+}
+
+// mustPatchApplicant sends patchApplicant and requires 200 OK.
+func (e *env) mustPatchApplicant(trackID, applicationID int64, action string, body any) transitionBody {
+	e.t.Helper()
+	r := e.patchApplicant(trackID, applicationID, action, body)
+	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	return decode[transitionBody](e.t, r)
+}
+
+// inviteCompleted invites a candidate with a link and submits the form of
+// newTrack, so that the application can be advanced.
+func (e *env) inviteCompleted(trackID int64, name, address string) invitation {
+	e.t.Helper()
+	inv := e.invite(trackID, name, address, "getlink")
+	e.completeForm(inv.InviteLink)
+	return inv
+}
+
+// actorOf returns the actor that events written with an API key carry.
+func actorOf(key string) string { return "key:" + key[:secret.KeyPrefixLen] }
+
+// eventsOfType returns the timeline events of one type, oldest first.
+func (a applicant) eventsOfType(eventType string) []event {
+	var events []event
+	for _, ev := range a.Timeline {
+		if ev.Type == eventType {
+			events = append(events, ev)
+		}
+	}
+	return events
+}
+
+// countRows runs a SELECT count(*) query on the server's SQLite file.
+func (e *env) countRows(query string, args ...any) int {
+	e.t.Helper()
+	db := e.openDB()
+	defer db.Close()
+
+	var n int
+	require.NoError(e.t, db.QueryRow(query, args...).Scan(&n))
+	return n
+}
+
+// importApplication sends POST /tracks/application with the form answers by question label.
+func (e *env) importApplication(trackID int64, name, address string, fields map[string]string) result {
+	e.t.Helper()
+	return e.do("POST", "/tracks/application", map[string]any{
+		"track_id": trackID, "candidate_name": name, "candidate_email": address, "fields": fields,
+	})
+}
+
+// requireNoChange sends a request that must fail and checks that it left
+// the row counts and the application's stage as they were.
+func (e *env) requireNoChange(applicationID int64, send func() result) result {
+	e.t.Helper()
+	before := e.state(applicationID)
+	r := send()
+	require.Equal(e.t, before, e.state(applicationID), "the request changed the database; body: %s", r.Raw)
+	return r
+}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/secret"
@@ -113,13 +114,26 @@ func (s *Server) startInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if page.Module.LaunchURL != "" {
-		http.Redirect(w, r, page.Module.LaunchURL, http.StatusSeeOther)
+		http.Redirect(w, r, launchURL(page), http.StatusSeeOther)
 		return
 	}
 	s.renderPage(w, r, http.StatusOK, pageView{
 		TrackTitle: page.TrackTitle, Heading: page.Stage.Name,
 		Message: "You have started this step. You will receive instructions to continue it.",
 	}, "")
+}
+
+// launchURL adds the response id to the module's launch URL, so the engine
+// knows which response to report its result for.
+func launchURL(page hiretrack.InvitePage) string {
+	u, err := url.Parse(page.Module.LaunchURL)
+	if err != nil {
+		return page.Module.LaunchURL
+	}
+	q := u.Query()
+	q.Set("hiretrack_response_id", strconv.FormatInt(page.ResponseID, 10))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // renderInviteError shows a clear page for an unusable link; faults are

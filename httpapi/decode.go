@@ -25,15 +25,33 @@ type object struct {
 // decodeObject reads the request body as one JSON object.
 func decodeObject(r *http.Request) (*object, error) {
 	data, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, hiretrack.Errorf(hiretrack.KindTooLarge, "body_too_large",
-			"request body is larger than the limit of %d bytes", tooLarge.Limit)
-	}
 	if err != nil {
-		return nil, hiretrack.Errorf(hiretrack.KindInvalid, "invalid_body", "could not read the request body: %v", err)
+		return nil, readError(err)
 	}
 	return parseObject(data, "")
+}
+
+// decodeOptionalObject reads the request body as a JSON object, or as an
+// empty one when there is no body, for endpoints whose fields are all optional.
+func decodeOptionalObject(r *http.Request) (*object, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, readError(err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return &object{fields: map[string]json.RawMessage{}}, nil
+	}
+	return parseObject(data, "")
+}
+
+// readError translates a failure to read the body.
+func readError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return hiretrack.Errorf(hiretrack.KindTooLarge, "body_too_large",
+			"request body is larger than the limit of %d bytes", tooLarge.Limit)
+	}
+	return hiretrack.Errorf(hiretrack.KindInvalid, "invalid_body", "could not read the request body: %v", err)
 }
 
 // parseObject parses data as a JSON object whose field names get prefix.
@@ -218,11 +236,57 @@ func (o *object) Objects(name string, maxLen int, required bool) []*object {
 	return out
 }
 
-// Adopt takes the first error of a child object.
-func (o *object) Adopt(child *object) {
-	if o.err == nil && child.err != nil {
-		o.err = child.err
+// StringMap reads an optional object of string values with at most maxLen
+// entries; it returns an empty map when the field is absent.
+func (o *object) StringMap(name string, maxLen int) map[string]string {
+	out := map[string]string{}
+	v := o.raw(name)
+	if v == nil {
+		return out
 	}
+	if err := json.Unmarshal(v, &out); err != nil {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field",
+			"%s%s must be an object whose values are strings, such as {\"Why us?\": \"…\"}", o.prefix, name)
+		return map[string]string{}
+	}
+	if len(out) > maxLen {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s has %d entries; the maximum is %d",
+			o.prefix, name, len(out), maxLen)
+	}
+	return out
+}
+
+// IDs reads a required array of 1 to maxLen distinct ids, each sent as a
+// JSON number or a string of decimal digits.
+func (o *object) IDs(name string, maxLen int) []int64 {
+	v := o.raw(name)
+	var items []json.RawMessage
+	if v == nil {
+		o.missing(name)
+		return nil
+	}
+	if err := json.Unmarshal(v, &items); err != nil || len(items) == 0 || len(items) > maxLen {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s must be an array of 1 to %d ids", o.prefix, name, maxLen)
+		return nil
+	}
+
+	ids := make([]int64, 0, len(items))
+	seen := map[int64]bool{}
+	for i, item := range items {
+		element := &object{prefix: o.prefix, fields: map[string]json.RawMessage{fmt.Sprintf("%s[%d]", name, i): item}}
+		id := element.ID(fmt.Sprintf("%s[%d]", name, i))
+		if element.err != nil {
+			o.err = element.err
+			return nil
+		}
+		if seen[id] {
+			o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s has id %d more than once", o.prefix, name, id)
+			return nil
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // clip returns a field's JSON for an error message, cut to a readable length.

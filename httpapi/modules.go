@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hiretrack/hiretrack"
 )
@@ -150,7 +151,7 @@ func readOptions(q *hiretrack.Question, raw []byte, field string) error {
 	for i, opt := range options {
 		opt = strings.TrimSpace(opt)
 		options[i] = opt
-		if opt == "" || len(opt) > maxLabelLen || seen[opt] {
+		if opt == "" || utf8.RuneCountInString(opt) > maxLabelLen || seen[opt] {
 			return hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_field",
 				"%s must hold distinct, non-empty strings of at most %d characters; %q is not allowed", field, maxLabelLen, opt)
 		}

@@ -84,41 +84,6 @@ func (s *Server) inviteLink(token string) string {
 	return s.publicURL + "/invite/" + token
 }
 
-func (s *Server) advance(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
-	body, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	params := hiretrack.AdvanceParams{
-		Principal:     p,
-		TrackID:       body.ID("track_id"),
-		ApplicationID: body.ID("application_id"),
-		Format:        readInviteFormat(body),
-	}
-	params.SourceStageID, _ = body.OptionalString("source_stage_id", 100)
-	if err := body.Err(); err != nil {
-		return err
-	}
-
-	token, stored, err := s.sealer.NewInviteToken()
-	if err != nil {
-		return hiretrack.Internal("create invite token", err)
-	}
-	params.Token = stored
-	adv, err := s.store.Advance(r.Context(), params)
-	if err != nil {
-		return err
-	}
-
-	writeJSON(w, http.StatusOK, map[string]any{
-		"name": adv.Name, "email": adv.Email, "stage_moved": adv.Stage.Name, "candidate_id": adv.CandidateID,
-		"application_id": adv.ApplicationID, "module_id": adv.Stage.ModuleID, "response_id": adv.ResponseID,
-		"invite_link": s.inviteLink(token), "status": sentStatus(adv.EmailQueued), "track_id": adv.TrackID,
-		"stage_id": adv.Stage.ID, "expires_at": adv.ExpiresAt.UTC(),
-	})
-	return nil
-}
-
 func (s *Server) recordResult(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
 	id, err := pathID(r, "response_id")
 	if err != nil {

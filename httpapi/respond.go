@@ -34,6 +34,12 @@ func statusOf(kind hiretrack.Kind) int {
 // with their cause and reach the client only as "internal error" plus the
 // request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorBody(r, err)
+	writeJSON(w, status, body)
+}
+
+// errorBody returns the status and JSON envelope of err.
+func (s *Server) errorBody(r *http.Request, err error) (int, map[string]any) {
 	info := infoFrom(r.Context())
 	var e *hiretrack.Error
 	if !errors.As(err, &e) {
@@ -53,8 +59,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		detail["message"] = "internal error; quote the request_id when reporting it"
 	}
 	body["error"] = detail
-
-	writeJSON(w, statusOf(e.Kind), body)
+	return statusOf(e.Kind), body
 }
 
 // writeJSON writes v with the given status.

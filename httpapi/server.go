@@ -53,6 +53,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, withRoute(h))
 	}
 	api := func(pattern string, h apiHandler) {
+		if isWriteRoute(pattern) {
+			h = s.withIdempotencyKey(h)
+		}
 		mux.Handle(pattern, withRoute(s.authenticate(h)))
 	}
 
@@ -64,7 +67,15 @@ func (s *Server) Handler() http.Handler {
 	api("GET /tracks/{track_id}", s.getTrack)
 	api("POST /tracks/invite", s.invite)
 	api("PUT /tracks/candidate/advance", s.advance)
+	api("PATCH /tracks/candidate/reject/{candidate_id}", s.rejectCandidate)
+	api("POST /tracks/application", s.importApplication)
+	api("PATCH /tracks/{track_id}/applicants/{application_id}/move", s.move)
+	api("PATCH /tracks/{track_id}/applicants/{application_id}/reject", s.reject)
+	api("PATCH /tracks/{track_id}/applicants/{application_id}/unreject", s.unreject)
+	api("PATCH /tracks/{track_id}/applicants/{application_id}/hire", s.hire)
+	api("POST /tracks/{track_id}/applicants/bulk", s.bulk)
 	api("POST /responses/{response_id}/result", s.recordResult)
+	api("GET /tracks/{track_id}/applicants", s.listApplicants)
 	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
 
 	page("GET /invite/{token}", s.showInvite)

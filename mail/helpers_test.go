@@ -42,6 +42,18 @@ func testInvite(candidateName string) hiretrack.InviteEmail {
 	}
 }
 
+// testRejection returns the rejection of application 7 of a candidate who
+// applied for "R&D <Lead>", a title that HTML must escape.
+func testRejection(candidateName string) hiretrack.RejectionEmail {
+	return hiretrack.RejectionEmail{
+		ApplicationID: 7,
+		CandidateName: candidateName,
+		Email:         "zoe@example.org",
+		TrackTitle:    "R&D <Lead>",
+		Status:        hiretrack.ApplicationRejected,
+	}
+}
+
 // parsedMessage is a raw message split into its headers and text parts.
 type parsedMessage struct {
 	Header mail.Header
@@ -90,14 +102,16 @@ func collectParts(t *testing.T, parsed *parsedMessage, contentType string, body 
 	}
 
 	// multipart.Reader decodes quoted-printable parts. A message that is not
-	// multipart is read undecoded, but invite messages always are multipart.
+	// multipart is read undecoded, but this package only builds multipart messages.
+	// Lines end in CRLF on the wire, and the parts are returned with LF.
 	content, err := io.ReadAll(body)
 	require.NoError(t, err)
+	text := strings.ReplaceAll(string(content), "\r\n", "\n")
 	switch mediaType {
 	case "text/plain":
-		parsed.Text = string(content)
+		parsed.Text = text
 	case "text/html":
-		parsed.HTML = string(content)
+		parsed.HTML = text
 	}
 }
 

@@ -1,7 +1,10 @@
-// Package mail sends invite emails. The store queues one River job per
-// invite in the same transaction as the invite, and Worker runs that job.
-// The worker loads the invite, opens the sealed token, builds a plain-text
-// and HTML message with the candidate's link, and hands it to a Sender.
+// Package mail sends invite and rejection emails. The store queues one River
+// job per email in the same transaction as the change that causes it: an
+// invite_email job, run by Worker, or a rejection_email job, run by
+// RejectionWorker. The invite worker loads the invite, opens the sealed token,
+// builds a plain-text and HTML message with the candidate's link, and hands it
+// to a Sender. The rejection worker loads the candidate and track and builds
+// a message with the recruiter's text or a default one, without a link.
 //
 // Delivery is at least once. A worker that crashes or loses its database
 // connection after the SMTP server accepted a message, but before River
@@ -34,18 +37,22 @@ import (
 	"github.com/hiretrack/hiretrack"
 )
 
-// MaxAttempts is how many times River runs an invite job before it discards
+// MaxAttempts is how many times River runs an email job before it discards
 // it. River's default retry policy (DefaultClientRetryPolicy in v0.51.2)
 // waits n^4 seconds, with up to 10% jitter either way, after the n-th failure.
 // The 9 waits between 10 attempts add up to 15,333 seconds, about 4 hours 16
 // minutes, or 3 h 50 min to 4 h 41 min with jitter. The time the attempts
 // themselves take comes on top. With that policy, a mail server that is down
-// for less than this loses no invites.
+// for less than this loses no emails.
 const MaxAttempts = 10
 
 // HeaderResponseID is the message header that carries the response id, so
 // that a Sender can name its output after the response without parsing the body.
 const HeaderResponseID gomail.Header = "X-Hiretrack-Response-ID"
+
+// HeaderApplicationID is the message header that carries the application id
+// of a rejection email, which has no response.
+const HeaderApplicationID gomail.Header = "X-Hiretrack-Application-ID"
 
 // InviteArgs are the arguments of an invite email job.
 type InviteArgs struct {
@@ -61,21 +68,30 @@ func (InviteArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: MaxAttempts}
 }
 
-// ArgsFor returns the job arguments of a queued email.
-func ArgsFor(job hiretrack.EmailJob) InviteArgs {
+// ArgsFor returns the job arguments of a queued email: RejectionArgs for a
+// rejection, and InviteArgs for an invite or a job without a kind.
+func ArgsFor(job hiretrack.EmailJob) river.JobArgs {
+	if job.Kind == hiretrack.EmailRejection {
+		return RejectionArgs{ApplicationID: job.ApplicationID, Message: job.Message}
+	}
 	return InviteArgs{ResponseID: job.ResponseID, ApplicationID: job.ApplicationID}
 }
 
 // emailJob returns the queued email that args stand for.
 func (args InviteArgs) emailJob() hiretrack.EmailJob {
-	return hiretrack.EmailJob{ResponseID: args.ResponseID, ApplicationID: args.ApplicationID}
+	return hiretrack.EmailJob{Kind: hiretrack.EmailInvite, ResponseID: args.ResponseID, ApplicationID: args.ApplicationID}
 }
 
-// Store is the part of hiretrack.Store that the worker uses.
+// Store is the part of hiretrack.Store that the workers use.
 type Store interface {
 	// InviteEmail returns what the mail worker needs for one response, or a
 	// KindNotFound error when the response does not exist.
 	InviteEmail(ctx context.Context, responseID int64) (hiretrack.InviteEmail, error)
+
+	// RejectionEmail returns what the mail worker needs for the rejection
+	// email of one application, or a KindNotFound error when the application
+	// does not exist.
+	RejectionEmail(ctx context.Context, applicationID int64) (hiretrack.RejectionEmail, error)
 
 	// RecordEmailEvent appends an email_sent or email_failed event to the
 	// application's timeline.
@@ -128,22 +144,14 @@ var htmlBody = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 // newInviteMessage builds the invite message for one response. from is an
 // RFC 5322 address such as "Hiretrack <jobs@example.com>".
 func newInviteMessage(invite hiretrack.InviteEmail, from, link string) (*gomail.Msg, error) {
-	sender, err := mail.ParseAddress(from)
+	subject := fmt.Sprintf("Your next step for %s: %s", oneLine(invite.TrackTitle), oneLine(invite.StageName))
+	msg, err := newMessage(from, invite.CandidateName, invite.Email, subject, inviteMessageID(invite))
 	if err != nil {
-		return nil, fmt.Errorf("invalid From address %q: %w", from, err)
+		return nil, err
 	}
-
-	msg := gomail.NewMsg()
-	msg.FromMailAddress(sender)
-	if err := msg.AddToFormat(oneLine(invite.CandidateName), invite.Email); err != nil {
-		return nil, fmt.Errorf("%w %q: %w", errInvalidRecipient, invite.Email, err)
-	}
-	msg.Subject(fmt.Sprintf("Your next step for %s: %s", oneLine(invite.TrackTitle), oneLine(invite.StageName)))
-	msg.SetMessageIDWithValue(messageID(invite, sender.Address))
-	msg.SetDate()
 	msg.SetGenHeader(HeaderResponseID, strconv.FormatInt(invite.ResponseID, 10))
 
-	if err := setBody(msg, inviteContent{
+	if err := setBody(msg, textBody, htmlBody, inviteContent{
 		CandidateName: invite.CandidateName,
 		TrackTitle:    invite.TrackTitle,
 		StageName:     invite.StageName,
@@ -155,13 +163,35 @@ func newInviteMessage(invite hiretrack.InviteEmail, from, link string) (*gomail.
 	return msg, nil
 }
 
-// setBody adds the plain-text body and its HTML alternative.
-func setBody(msg *gomail.Msg, content inviteContent) error {
+// newMessage returns a message to the candidate with sender, subject,
+// Message-ID and date set, but no body. from is an RFC 5322 address, and
+// messageID is the part of the Message-ID that the domain of from follows.
+// An invalid candidate address returns an error that wraps errInvalidRecipient.
+func newMessage(from, candidateName, email, subject, messageID string) (*gomail.Msg, error) {
+	sender, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("invalid From address %q: %w", from, err)
+	}
+
+	msg := gomail.NewMsg()
+	msg.FromMailAddress(sender)
+	if err := msg.AddToFormat(oneLine(candidateName), email); err != nil {
+		return nil, fmt.Errorf("%w %q: %w", errInvalidRecipient, email, err)
+	}
+	msg.Subject(subject)
+	domain := sender.Address[strings.LastIndexByte(sender.Address, '@')+1:]
+	msg.SetMessageIDWithValue(messageID + "@" + domain)
+	msg.SetDate()
+	return msg, nil
+}
+
+// setBody renders content into the plain-text body and its HTML alternative.
+func setBody(msg *gomail.Msg, textTemplate *texttemplate.Template, htmlTemplate *htmltemplate.Template, content any) error {
 	var text, html strings.Builder
-	if err := textBody.Execute(&text, content); err != nil {
+	if err := textTemplate.Execute(&text, content); err != nil {
 		return fmt.Errorf("render text body: %w", err)
 	}
-	if err := htmlBody.Execute(&html, content); err != nil {
+	if err := htmlTemplate.Execute(&html, content); err != nil {
 		return fmt.Errorf("render HTML body: %w", err)
 	}
 
@@ -170,14 +200,14 @@ func setBody(msg *gomail.Msg, content inviteContent) error {
 	return nil
 }
 
-// messageID returns a Message-ID that is the same on every attempt for one
-// invite and differs between invites. The hash of the sealed token
-// distinguishes invites across databases that reuse response ids, and it
-// reveals nothing of the token because the sealed form is ciphertext.
-func messageID(invite hiretrack.InviteEmail, fromAddress string) string {
+// inviteMessageID returns the part before the "@" of a Message-ID that is
+// the same on every attempt for one invite and differs between invites. The
+// hash of the sealed token distinguishes invites across databases that reuse
+// response ids, and it reveals nothing of the token because the sealed form
+// is ciphertext.
+func inviteMessageID(invite hiretrack.InviteEmail) string {
 	sum := sha256.Sum256(invite.TokenSealed)
-	domain := fromAddress[strings.LastIndexByte(fromAddress, '@')+1:]
-	return fmt.Sprintf("invite.%d.%s@%s", invite.ResponseID, hex.EncodeToString(sum[:8]), domain)
+	return fmt.Sprintf("invite.%d.%s", invite.ResponseID, hex.EncodeToString(sum[:8]))
 }
 
 // oneLine replaces each run of whitespace, line breaks included, with one

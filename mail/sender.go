@@ -167,34 +167,45 @@ func NewFileSender(dir string, logger *slog.Logger) *FileSender {
 const fileTimeLayout = "20060102T150405.000000000Z"
 
 // Send writes msg to <dir>/<UTC time>-response-<id>.eml with mode 0600. The
-// id is read from the HeaderResponseID header, and is "unknown" without it.
+// id is read from the HeaderResponseID header. A message without that
+// header, such as a rejection, is written to <UTC time>-application-<id>.eml
+// with the id from the HeaderApplicationID header. The id is "unknown" when
+// the header is missing or not a number.
 func (s *FileSender) Send(ctx context.Context, msg *gomail.Msg) error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("create mail folder: %w", err)
 	}
 
-	responseID := responseIDOf(msg)
-	name := fmt.Sprintf("%s-response-%s.eml", time.Now().UTC().Format(fileTimeLayout), responseID)
+	name := fmt.Sprintf("%s-%s.eml", time.Now().UTC().Format(fileTimeLayout), fileSubject(msg))
 	path := filepath.Join(s.dir, name)
 	if err := writeMessage(path, msg); err != nil {
 		return err
 	}
 
-	s.logger.InfoContext(ctx, "invite email written to file", "path", path, "response_id", responseID)
+	s.logger.InfoContext(ctx, "email written to file", "path", path)
 	return nil
 }
 
-// responseIDOf returns the HeaderResponseID value of msg when it is a
-// number, so that no header value can add a path separator to a file name.
-func responseIDOf(msg *gomail.Msg) string {
-	values := msg.GetGenHeader(HeaderResponseID)
-	if len(values) == 0 {
+// fileSubject returns the part of a file name that says what msg is about:
+// "response-<id>" from the HeaderResponseID header or, for a message without
+// it, "application-<id>" from the HeaderApplicationID header.
+func fileSubject(msg *gomail.Msg) string {
+	if values := msg.GetGenHeader(HeaderResponseID); len(values) > 0 {
+		return "response-" + numberOrUnknown(values[0])
+	}
+	if values := msg.GetGenHeader(HeaderApplicationID); len(values) > 0 {
+		return "application-" + numberOrUnknown(values[0])
+	}
+	return "response-unknown"
+}
+
+// numberOrUnknown returns value when it is a number and "unknown" otherwise,
+// so that no header value can add a path separator to a file name.
+func numberOrUnknown(value string) string {
+	if _, err := strconv.ParseInt(value, 10, 64); err != nil {
 		return "unknown"
 	}
-	if _, err := strconv.ParseInt(values[0], 10, 64); err != nil {
-		return "unknown"
-	}
-	return values[0]
+	return value
 }
 
 // writeMessage writes msg to a new file at path, and removes the file again

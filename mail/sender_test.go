@@ -238,6 +238,21 @@ func TestFileSender(t *testing.T) {
 		require.Regexp(t, `-response-unknown\.eml$`, entries[0].Name())
 	})
 
+	t.Run("names rejection file after application", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		logger, _ := newTestLogger()
+		msg, err := newRejectionMessage(testRejection("Zoë"), "", testFrom, "rejection.7.31.1")
+		require.NoError(t, err)
+
+		require.NoError(t, NewFileSender(dir, logger).Send(t.Context(), msg))
+
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Len(t, entries, 1)
+		require.Regexp(t, `^\d{8}T\d{6}\.\d{9}Z-application-7\.eml$`, entries[0].Name())
+	})
+
 	t.Run("returns error for unwritable folder", func(t *testing.T) {
 		t.Parallel()
 		file := filepath.Join(t.TempDir(), "file")

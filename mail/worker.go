@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/hiretrack/hiretrack"
@@ -19,7 +20,8 @@ import (
 // email_failed event.
 const maxErrorText = 300
 
-// WorkerConfig is the configuration of a Worker.
+// WorkerConfig is the configuration of a Worker or a RejectionWorker. The
+// rejection worker does not use Sealer and PublicURL.
 type WorkerConfig struct {
 	Store  Store
 	Sender Sender
@@ -52,31 +54,17 @@ func NewWorker(cfg WorkerConfig) *Worker {
 // to retry the job, or a river.JobCancel error when no retry can succeed,
 // which is when the response does not exist or the candidate's address is invalid.
 func (w *Worker) Work(ctx context.Context, job *river.Job[InviteArgs]) error {
+	run := attempt{cfg: w.cfg, job: job.Args.emailJob(), row: job.JobRow}
 	invite, err := w.cfg.Store.InviteEmail(ctx, job.Args.ResponseID)
-	if hiretrack.ErrorKind(err) == hiretrack.KindNotFound {
-		w.cfg.Logger.WarnContext(ctx, "invite email cancelled because the response does not exist",
-			"response_id", job.Args.ResponseID, "application_id", job.Args.ApplicationID)
-		return river.JobCancel(err)
-	}
 	if err != nil {
-		return w.failed(ctx, job, fmt.Errorf("load invite: %w", err), internalErrorText)
+		return run.loadFailed(ctx, err, "response")
 	}
 
 	msg, err := w.message(invite)
-	if errors.Is(err, errInvalidRecipient) {
-		w.recordFailure(ctx, job, err, errorText(err))
-		return river.JobCancel(err)
-	}
 	if err != nil {
-		return w.failed(ctx, job, err, internalErrorText)
+		return run.buildFailed(ctx, err)
 	}
-
-	if err := w.cfg.Sender.Send(ctx, msg); err != nil {
-		return w.failed(ctx, job, err, errorText(err))
-	}
-
-	w.sent(ctx, job)
-	return nil
+	return run.send(ctx, msg)
 }
 
 // message opens the invite token and builds the message with its link.
@@ -90,46 +78,145 @@ func (w *Worker) message(invite hiretrack.InviteEmail) (*gomail.Msg, error) {
 	return newInviteMessage(invite, w.cfg.From, link)
 }
 
+// RejectionWorker runs rejection email jobs.
+type RejectionWorker struct {
+	river.WorkerDefaults[RejectionArgs]
+
+	cfg WorkerConfig
+}
+
+// NewRejectionWorker returns a worker for rejection email jobs. Like
+// NewWorker, it does not check cfg.From.
+func NewRejectionWorker(cfg WorkerConfig) *RejectionWorker {
+	return &RejectionWorker{cfg: cfg}
+}
+
+// Work sends the rejection email of one application. It returns an error for
+// River to retry the job, or a river.JobCancel error when the application
+// does not exist, is no longer rejected, or has an invalid candidate address.
+func (w *RejectionWorker) Work(ctx context.Context, job *river.Job[RejectionArgs]) error {
+	run := attempt{cfg: w.cfg, job: job.Args.emailJob(), row: job.JobRow}
+	rejection, err := w.cfg.Store.RejectionEmail(ctx, job.Args.ApplicationID)
+	if err != nil {
+		return run.loadFailed(ctx, err, "application")
+	}
+	if rejection.Status != hiretrack.ApplicationRejected {
+		return w.skip(ctx, run, rejection.Status)
+	}
+
+	msg, err := newRejectionMessage(rejection, job.Args.Message, w.cfg.From, rejectionMessageID(job.Args.ApplicationID, job.JobRow))
+	if err != nil {
+		return run.buildFailed(ctx, err)
+	}
+	return run.send(ctx, msg)
+}
+
+// skip cancels the job of a rejection that was undone before its email went
+// out, and records that as an email_failed event so the timeline shows why.
+func (w *RejectionWorker) skip(ctx context.Context, run attempt, status hiretrack.ApplicationStatus) error {
+	w.cfg.Logger.InfoContext(ctx, "rejection email cancelled because the application is no longer rejected",
+		run.logAttrs("status", status)...)
+	run.recordFailed(ctx, notRejectedText)
+	return river.JobCancel(fmt.Errorf("application %d is %s, no longer rejected", run.job.ApplicationID, status))
+}
+
+// notRejectedText is the error of the email_failed event of a rejection email
+// whose application was moved out of the rejected stage before it was sent.
+const notRejectedText = "not sent because the application is no longer rejected"
+
+// attempt is one run of an email job. Its methods are the steps that invite
+// and rejection jobs share: sending, logging and recording the outcome.
+type attempt struct {
+	cfg WorkerConfig
+	job hiretrack.EmailJob
+	row *rivertype.JobRow
+}
+
+// name returns "invite email" or "rejection email", for log messages.
+func (a attempt) name() string { return string(a.job.Kind) + " email" }
+
+// logAttrs returns the job's ids and attempt number, followed by extra.
+func (a attempt) logAttrs(extra ...any) []any {
+	var attrs []any
+	if a.job.ResponseID != 0 {
+		attrs = append(attrs, "response_id", a.job.ResponseID)
+	}
+	attrs = append(attrs, "application_id", a.job.ApplicationID, "attempt", a.row.Attempt)
+	return append(attrs, extra...)
+}
+
+// loadFailed handles a store error from loading the data of the email. When
+// the record that the job names, such as "response", does not exist, it
+// returns a river.JobCancel error. Otherwise it fails the attempt.
+func (a attempt) loadFailed(ctx context.Context, err error, record string) error {
+	if hiretrack.ErrorKind(err) == hiretrack.KindNotFound {
+		a.cfg.Logger.WarnContext(ctx, a.name()+" cancelled because the "+record+" does not exist", a.logAttrs()...)
+		return river.JobCancel(err)
+	}
+	return a.failed(ctx, fmt.Errorf("load %s: %w", a.name(), err), internalErrorText)
+}
+
+// buildFailed handles an error of building the message. An invalid
+// candidate address is recorded at once and cancels the job, because no
+// retry can fix it. Any other error fails the attempt.
+func (a attempt) buildFailed(ctx context.Context, err error) error {
+	if errors.Is(err, errInvalidRecipient) {
+		a.giveUp(ctx, err, errorText(err))
+		return river.JobCancel(err)
+	}
+	return a.failed(ctx, err, internalErrorText)
+}
+
+// send delivers msg and records the outcome.
+func (a attempt) send(ctx context.Context, msg *gomail.Msg) error {
+	if err := a.cfg.Sender.Send(ctx, msg); err != nil {
+		return a.failed(ctx, err, errorText(err))
+	}
+
+	a.sent(ctx)
+	return nil
+}
+
 // sent records and logs a delivered message. A failure to record is only
 // logged, because returning it would make River send the message again.
-func (w *Worker) sent(ctx context.Context, job *river.Job[InviteArgs]) {
-	logAttrs := []any{"response_id", job.Args.ResponseID, "application_id", job.Args.ApplicationID, "attempt", job.Attempt}
-
-	data := map[string]any{"attempt": job.Attempt}
-	if err := w.cfg.Store.RecordEmailEvent(ctx, job.Args.emailJob(), hiretrack.EventEmailSent, data); err != nil {
-		w.cfg.Logger.ErrorContext(ctx, "invite email sent, but recording the email_sent event failed",
-			append(logAttrs, "error", err)...)
+func (a attempt) sent(ctx context.Context) {
+	data := map[string]any{"attempt": a.row.Attempt}
+	if err := a.cfg.Store.RecordEmailEvent(ctx, a.job, hiretrack.EventEmailSent, data); err != nil {
+		a.cfg.Logger.ErrorContext(ctx, a.name()+" sent, but recording the email_sent event failed",
+			a.logAttrs("error", err)...)
 		return
 	}
 
-	w.cfg.Logger.InfoContext(ctx, "invite email sent", logAttrs...)
+	a.cfg.Logger.InfoContext(ctx, a.name()+" sent", a.logAttrs()...)
 }
 
 // failed logs a failed attempt, records the failure with eventText when it
 // was the last attempt, and returns err for River to retry or discard the job.
-func (w *Worker) failed(ctx context.Context, job *river.Job[InviteArgs], err error, eventText string) error {
-	if job.Attempt < job.MaxAttempts {
-		w.cfg.Logger.WarnContext(ctx, "invite email failed, River will retry",
-			"response_id", job.Args.ResponseID, "application_id", job.Args.ApplicationID,
-			"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "error", err)
+func (a attempt) failed(ctx context.Context, err error, eventText string) error {
+	if a.row.Attempt < a.row.MaxAttempts {
+		a.cfg.Logger.WarnContext(ctx, a.name()+" failed, River will retry",
+			a.logAttrs("max_attempts", a.row.MaxAttempts, "error", err)...)
 		return err
 	}
 
-	w.recordFailure(ctx, job, err, eventText)
+	a.giveUp(ctx, err, eventText)
 	return err
 }
 
-// recordFailure logs a final failure and records it as an email_failed event
-// with eventText as its error.
-func (w *Worker) recordFailure(ctx context.Context, job *river.Job[InviteArgs], err error, eventText string) {
-	w.cfg.Logger.ErrorContext(ctx, "invite email failed and will not be retried",
-		"response_id", job.Args.ResponseID, "application_id", job.Args.ApplicationID,
-		"attempt", job.Attempt, "max_attempts", job.MaxAttempts, "error", err)
+// giveUp logs a final failure and records it as an email_failed event with
+// eventText as its error.
+func (a attempt) giveUp(ctx context.Context, err error, eventText string) {
+	a.cfg.Logger.ErrorContext(ctx, a.name()+" failed and will not be retried",
+		a.logAttrs("max_attempts", a.row.MaxAttempts, "error", err)...)
+	a.recordFailed(ctx, eventText)
+}
 
-	data := map[string]any{"attempt": job.Attempt, "error": eventText}
-	if recordErr := w.cfg.Store.RecordEmailEvent(ctx, job.Args.emailJob(), hiretrack.EventEmailFailed, data); recordErr != nil {
-		w.cfg.Logger.ErrorContext(ctx, "recording the email_failed event failed",
-			"response_id", job.Args.ResponseID, "application_id", job.Args.ApplicationID, "error", recordErr)
+// recordFailed records an email_failed event with eventText as its error,
+// and logs a failure to record it.
+func (a attempt) recordFailed(ctx context.Context, eventText string) {
+	data := map[string]any{"attempt": a.row.Attempt, "error": eventText}
+	if err := a.cfg.Store.RecordEmailEvent(ctx, a.job, hiretrack.EventEmailFailed, data); err != nil {
+		a.cfg.Logger.ErrorContext(ctx, "recording the email_failed event failed", a.logAttrs("error", err)...)
 	}
 }
 

@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"sync"
 	"testing"
 
@@ -22,9 +23,10 @@ type recordedEvent struct {
 	Data      map[string]any
 }
 
-// fakeStore serves invites from a map and records email events.
+// fakeStore serves invites and rejections from maps and records email events.
 type fakeStore struct {
-	invites map[int64]hiretrack.InviteEmail
+	invites    map[int64]hiretrack.InviteEmail
+	rejections map[int64]hiretrack.RejectionEmail
 
 	mu     sync.Mutex
 	events []recordedEvent
@@ -36,6 +38,14 @@ func (s *fakeStore) InviteEmail(_ context.Context, responseID int64) (hiretrack.
 		return hiretrack.InviteEmail{}, hiretrack.NotFoundf("response %d not found", responseID)
 	}
 	return invite, nil
+}
+
+func (s *fakeStore) RejectionEmail(_ context.Context, applicationID int64) (hiretrack.RejectionEmail, error) {
+	rejection, ok := s.rejections[applicationID]
+	if !ok {
+		return hiretrack.RejectionEmail{}, hiretrack.NotFoundf("application %d not found", applicationID)
+	}
+	return rejection, nil
 }
 
 func (s *fakeStore) RecordEmailEvent(_ context.Context, job hiretrack.EmailJob, eventType string, data map[string]any) error {
@@ -116,7 +126,7 @@ func newJob(responseID int64, attempt int) *river.Job[InviteArgs] {
 func TestWorker(t *testing.T) {
 	t.Parallel()
 
-	wantJob := hiretrack.EmailJob{ResponseID: 42, ApplicationID: 7}
+	wantJob := hiretrack.EmailJob{Kind: hiretrack.EmailInvite, ResponseID: 42, ApplicationID: 7}
 
 	t.Run("success records email_sent", func(t *testing.T) {
 		t.Parallel()
@@ -228,11 +238,37 @@ func TestWorker(t *testing.T) {
 	})
 }
 
-func TestInviteArgs(t *testing.T) {
+func TestArgsFor(t *testing.T) {
 	t.Parallel()
 
-	args := ArgsFor(hiretrack.EmailJob{ResponseID: 42, ApplicationID: 7})
-	require.Equal(t, InviteArgs{ResponseID: 42, ApplicationID: 7}, args)
-	require.Equal(t, "invite_email", args.Kind())
-	require.Equal(t, river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 10}, args.InsertOpts())
+	wantOpts := river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 10}
+
+	t.Run("invite", func(t *testing.T) {
+		t.Parallel()
+		args := ArgsFor(hiretrack.EmailJob{Kind: hiretrack.EmailInvite, ResponseID: 42, ApplicationID: 7})
+		require.Equal(t, InviteArgs{ResponseID: 42, ApplicationID: 7}, args)
+		require.Equal(t, "invite_email", args.Kind())
+		require.Equal(t, wantOpts, args.(InviteArgs).InsertOpts())
+	})
+
+	t.Run("job without kind is invite", func(t *testing.T) {
+		t.Parallel()
+		args := ArgsFor(hiretrack.EmailJob{ResponseID: 42, ApplicationID: 7})
+		require.Equal(t, InviteArgs{ResponseID: 42, ApplicationID: 7}, args)
+	})
+
+	t.Run("rejection", func(t *testing.T) {
+		t.Parallel()
+		args := ArgsFor(hiretrack.EmailJob{Kind: hiretrack.EmailRejection, ApplicationID: 7, Message: "Thank you."})
+		require.Equal(t, RejectionArgs{ApplicationID: 7, Message: "Thank you."}, args)
+		require.Equal(t, "rejection_email", args.Kind())
+		require.Equal(t, wantOpts, args.(RejectionArgs).InsertOpts())
+	})
+
+	t.Run("invite args keep JSON names", func(t *testing.T) {
+		t.Parallel()
+		var args InviteArgs
+		require.NoError(t, json.Unmarshal([]byte(`{"response_id": 42, "application_id": 7}`), &args))
+		require.Equal(t, InviteArgs{ResponseID: 42, ApplicationID: 7}, args)
+	})
 }

@@ -14,15 +14,16 @@ import (
 
 // applicationRow is an application with its candidate.
 type applicationRow struct {
-	id          int64
-	trackID     int64
-	candidateID int64
-	stageID     string
-	status      hiretrack.ApplicationStatus
-	name        string
-	email       string
-	createdAt   time.Time
-	updatedAt   time.Time
+	id           int64
+	trackID      int64
+	candidateID  int64
+	stageID      string
+	status       hiretrack.ApplicationStatus
+	rejectedFrom string // stage id; empty unless rejected
+	name         string
+	email        string
+	createdAt    time.Time
+	updatedAt    time.Time
 }
 
 // readApplication reads an application of the company and checks that it
@@ -31,10 +32,11 @@ type applicationRow struct {
 func readApplication(ctx context.Context, q queryer, companyID, trackID, applicationID int64) (applicationRow, error) {
 	a := applicationRow{id: applicationID}
 	err := q.QueryRowContext(ctx, `
-		SELECT a.track_id, a.candidate_id, a.stage_id, a.status, c.name, c.email, a.created_at, a.updated_at
+		SELECT a.track_id, a.candidate_id, a.stage_id, a.status, COALESCE(a.rejected_from_stage_id, ''),
+			c.name, c.email, a.created_at, a.updated_at
 		FROM applications a JOIN candidates c ON c.id = a.candidate_id
 		WHERE a.id = ? AND a.company_id = ?`, applicationID, companyID).
-		Scan(&a.trackID, &a.candidateID, &a.stageID, &a.status, &a.name, &a.email,
+		Scan(&a.trackID, &a.candidateID, &a.stageID, &a.status, &a.rejectedFrom, &a.name, &a.email,
 			textTime{&a.createdAt}, textTime{&a.updatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, hiretrack.NotFoundf("application %d not found", applicationID)
@@ -93,14 +95,19 @@ func insertResponse(ctx context.Context, tx *sql.Tx, r newResponse) (id int64, e
 	return id, expiresAt, nil
 }
 
-// queueEmail inserts the invite email job and its timeline event.
+// queueEmail inserts an email job and its timeline event.
 func (s *Store) queueEmail(ctx context.Context, tx *sql.Tx, companyID int64, job hiretrack.EmailJob, stageID, actor string, now time.Time) error {
 	if err := s.insertJob(ctx, tx, job); err != nil {
 		return fmt.Errorf("queue invite email: %w", err)
 	}
+	var responseID *int64
+	if job.ResponseID != 0 {
+		responseID = &job.ResponseID
+	}
 	return insertEvent(ctx, tx, eventRow{
-		companyID: companyID, applicationID: job.ApplicationID, responseID: &job.ResponseID,
+		companyID: companyID, applicationID: job.ApplicationID, responseID: responseID,
 		stageID: stageID, typ: hiretrack.EventEmailQueued, actor: actor, at: now,
+		data: jsonText(map[string]any{"kind": job.Kind}),
 	})
 }
 

@@ -39,9 +39,12 @@ func (s *Store) Invite(ctx context.Context, p hiretrack.InviteParams) (hiretrack
 		if err != nil {
 			return err
 		}
+		if err := refreshApplicantSummary(ctx, tx, inv.ApplicationID); err != nil {
+			return err
+		}
 
 		if p.Format == hiretrack.InviteSendLink {
-			job := hiretrack.EmailJob{ResponseID: inv.ResponseID, ApplicationID: inv.ApplicationID}
+			job := hiretrack.EmailJob{Kind: hiretrack.EmailInvite, ResponseID: inv.ResponseID, ApplicationID: inv.ApplicationID}
 			inv.EmailQueued = true
 			return s.queueEmail(ctx, tx, companyID, job, first.ID, p.Principal.Actor(), now)
 		}

@@ -118,6 +118,9 @@ func (s *Store) markResponse(ctx context.Context, tx *sql.Tx, in inviteRow, colu
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("update response %d: %w", in.page.ResponseID, err)
 	}
+	if err := refreshApplicantSummary(ctx, tx, in.page.ApplicationID); err != nil {
+		return err
+	}
 
 	return insertEvent(ctx, tx, eventRow{
 		companyID: in.companyID, applicationID: in.page.ApplicationID, responseID: &in.page.ResponseID,
@@ -179,7 +182,8 @@ func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.
 
 // completeForm stores the answers and marks the response Completed.
 func (s *Store) completeForm(ctx context.Context, tx *sql.Tx, in inviteRow, answers []hiretrack.Answer) error {
-	now := formatTime(s.clock())
+	at := s.clock()
+	now := formatTime(at)
 	data := jsonText(map[string]any{"answers": answers})
 	_, err := tx.ExecContext(ctx, `
 		UPDATE responses SET invite_status = ?, data = ?, started_at = COALESCE(started_at, ?), completed_at = ?
@@ -187,48 +191,12 @@ func (s *Store) completeForm(ctx context.Context, tx *sql.Tx, in inviteRow, answ
 	if err != nil {
 		return fmt.Errorf("complete response %d: %w", in.page.ResponseID, err)
 	}
+	if err := refreshApplicantSummary(ctx, tx, in.page.ApplicationID); err != nil {
+		return err
+	}
 
 	return insertEvent(ctx, tx, eventRow{
 		companyID: in.companyID, applicationID: in.page.ApplicationID, responseID: &in.page.ResponseID,
-		stageID: in.page.Stage.ID, typ: hiretrack.EventCompleted, actor: hiretrack.ActorCandidate, at: s.clock(),
-	})
-}
-
-// InviteEmail returns what the mail worker needs for one response.
-func (s *Store) InviteEmail(ctx context.Context, responseID int64) (hiretrack.InviteEmail, error) {
-	m := hiretrack.InviteEmail{ResponseID: responseID}
-	err := s.db.Read.QueryRowContext(ctx, `
-		SELECT r.application_id, c.name, c.email, t.title, st.name, r.token_sealed, r.expires_at
-		FROM responses r
-		JOIN applications a ON a.id = r.application_id
-		JOIN candidates c ON c.id = a.candidate_id
-		JOIN tracks t ON t.id = a.track_id
-		JOIN stages st ON st.id = r.stage_id
-		WHERE r.id = ?`, responseID).
-		Scan(&m.ApplicationID, &m.CandidateName, &m.Email, &m.TrackTitle, &m.StageName, &m.TokenSealed, textTime{&m.ExpiresAt})
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, hiretrack.NotFoundf("response %d not found", responseID)
-	}
-	if err != nil {
-		return m, hiretrack.Internal("read invite email", err)
-	}
-	return m, nil
-}
-
-// RecordEmailEvent appends an email outcome to the application's timeline.
-func (s *Store) RecordEmailEvent(ctx context.Context, job hiretrack.EmailJob, eventType string, data map[string]any) error {
-	return s.withTx(ctx, "record email event", func(tx *sql.Tx) error {
-		var companyID int64
-		var stageID string
-		err := tx.QueryRowContext(ctx, `SELECT company_id, stage_id FROM responses WHERE id = ?`, job.ResponseID).
-			Scan(&companyID, &stageID)
-		if err != nil {
-			return fmt.Errorf("read response %d: %w", job.ResponseID, err)
-		}
-
-		return insertEvent(ctx, tx, eventRow{
-			companyID: companyID, applicationID: job.ApplicationID, responseID: &job.ResponseID, stageID: stageID,
-			typ: eventType, actor: hiretrack.ActorSystem, at: s.clock(), data: jsonText(data),
-		})
+		stageID: in.page.Stage.ID, typ: hiretrack.EventCompleted, actor: hiretrack.ActorCandidate, at: at,
 	})
 }

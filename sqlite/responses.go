@@ -84,6 +84,9 @@ func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hir
 		if err := s.applyResult(ctx, tx, p, r, now); err != nil {
 			return err
 		}
+		if err := refreshApplicantSummary(ctx, tx, r.ApplicationID); err != nil {
+			return err
+		}
 		out, err = readResponse(ctx, tx, companyID, p.ResponseID, now)
 		return err
 	})

@@ -118,7 +118,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// newStageID returns a random stage id such as "stg_k3j5x7q2m4a6".
+// newStageID returns a random stage id of 64 bits, such as "stg_k3j5x7q2m4a6c".
 func newStageID() (string, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
