@@ -214,8 +214,8 @@ type ApplicantQuery struct {
 	Descending bool
 
 	// PerPage is the page size, at least 1. When After is not empty, the page
-	// starts after the applicant that the cursor After names and Page is
-	// ignored; otherwise Page, counted from 1, selects the page by offset.
+	// starts after the applicant that the cursor After names, and Page is
+	// ignored. Otherwise Page, counted from 1, selects the page by offset.
 	PerPage int
 	Page    int64
 	After   string

@@ -386,7 +386,7 @@ func TestReject(t *testing.T) {
 	})
 
 	t.Run("ClosesApplication", func(t *testing.T) {
-		t.Parallel()
+		// Not parallel: requireNoChange compares row counts of the whole database.
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Cleo Closed", "cleo@example.com")
@@ -556,7 +556,7 @@ func TestRejectCandidate(t *testing.T) {
 		{"CandidateIDNotNumber", "/tracks/candidate/reject/abc", body, 400, "invalid_path", "candidate_id"},
 		{"MissingApplicationID", path, map[string]any{"track_id": tr.ID}, 400, "missing_field", "application_id"},
 		{"MissingTrackID", path, map[string]any{"application_id": inv.ApplicationID}, 400, "missing_field", "track_id"},
-		{"WithoutBody", path, nil, 400, "missing_field", "track_id"},
+		{"WithoutBody", path, nil, 400, "invalid_json", ""},
 		{"EmailMessageWithoutSendEmail", path, map[string]any{
 			"application_id": inv.ApplicationID, "track_id": tr.ID, "email_message": "Sorry.",
 		}, 422, "invalid_value", "email_message"},
@@ -667,7 +667,7 @@ func TestUnreject(t *testing.T) {
 	})
 
 	t.Run("NotRejected", func(t *testing.T) {
-		t.Parallel()
+		// Not parallel: requireNoChange compares row counts of the whole database.
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		active := e.inviteCompleted(tr.ID, "Act Ive", "active@example.com")
@@ -719,7 +719,7 @@ func TestHire(t *testing.T) {
 	})
 
 	t.Run("ClosesApplication", func(t *testing.T) {
-		t.Parallel()
+		// Not parallel: requireNoChange compares row counts of the whole database.
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Han Closed", "han@example.com")
@@ -744,7 +744,7 @@ func TestHire(t *testing.T) {
 	})
 
 	t.Run("StageMismatch", func(t *testing.T) {
-		t.Parallel()
+		// Not parallel: requireNoChange compares row counts of the whole database.
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Mis Match", "mismatch@example.com")
@@ -793,6 +793,8 @@ func TestTransitionTimeline(t *testing.T) {
 	require.Equal(t, []string{"Completed", "Expired", "Expired", "Expired"}, statuses)
 }
 
+// TestDryRun runs its subtests one at a time, because requireNoChange
+// compares row counts of the whole database.
 func TestDryRun(t *testing.T) {
 	t.Parallel()
 	shared := setup(t, options{})
@@ -813,7 +815,6 @@ func TestDryRun(t *testing.T) {
 	}
 
 	t.Run("Advance", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Dry Advance", "dry.advance@example.com")
@@ -835,7 +836,6 @@ func TestDryRun(t *testing.T) {
 	})
 
 	t.Run("MoveWithoutInviteFormat", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Dry Move", "dry.move@example.com")
@@ -854,7 +854,6 @@ func TestDryRun(t *testing.T) {
 	})
 
 	t.Run("RejectWithEmail", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Dry Reject", "dry.reject@example.com")
@@ -876,7 +875,6 @@ func TestDryRun(t *testing.T) {
 	})
 
 	t.Run("Hire", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Dry Hire", "dry.hire@example.com")
@@ -896,7 +894,6 @@ func TestDryRun(t *testing.T) {
 	})
 
 	t.Run("SameErrorsAsRealCall", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		other := e.newTrack("Designer")

@@ -18,7 +18,7 @@ const (
 	maxPage        = 1_000_000_000 // keeps the row offset, (page-1)*per_page, far inside int64
 	maxEmailLen    = 254
 	maxStageIDLen  = 100
-	maxCursorLen   = 1000
+	maxCursorLen   = 4096 // the store's cursors stay under 1,800 characters
 )
 
 // applicantFilterNames are the filter parameters, which next links repeat.

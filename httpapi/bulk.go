@@ -74,15 +74,17 @@ func readBulk(body *object, p hiretrack.Principal, trackID int64) (hiretrack.Tra
 }
 
 // bulkOne runs one transition and returns its result entry: the status and
-// body the single move, reject or hire call would have returned, so an
-// advance entry has the move body, not the advance body.
+// body that the single advance, move or reject call would have returned.
 func (s *Server) bulkOne(r *http.Request, params hiretrack.TransitionParams) map[string]any {
 	t, token, err := s.run(r, params)
 	if err != nil {
 		status, body := s.errorBody(r, err)
 		return map[string]any{"application_id": params.ApplicationID, "ok": false, "status": status, "body": body}
 	}
-	return map[string]any{
-		"application_id": params.ApplicationID, "ok": true, "status": http.StatusOK, "body": s.transitionJSON(t, token),
+
+	body := s.transitionJSON(t, token)
+	if params.Kind == hiretrack.TransitionAdvance {
+		body = s.advanceJSON(t, token)
 	}
+	return map[string]any{"application_id": params.ApplicationID, "ok": true, "status": http.StatusOK, "body": body}
 }

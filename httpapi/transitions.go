@@ -82,17 +82,22 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request, p hiretrack.Pri
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, s.advanceJSON(t, token))
+	return nil
+}
+
+// advanceJSON is the body of an advance, whose field names differ from the
+// other transitions, or the transition body of a dry run.
+func (s *Server) advanceJSON(t hiretrack.Transition, token string) map[string]any {
 	if t.DryRun {
-		writeJSON(w, http.StatusOK, s.transitionJSON(t, ""))
-		return nil
+		return s.transitionJSON(t, "")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"name": t.Name, "email": t.Email, "stage_moved": t.To.Name, "candidate_id": t.CandidateID,
 		"application_id": t.ApplicationID, "module_id": t.To.ModuleID, "response_id": t.ResponseID,
 		"invite_link": s.inviteLink(token), "status": sentStatus(t.EmailQueued), "track_id": t.TrackID,
 		"stage_id": t.To.ID, "expires_at": t.ExpiresAt.UTC(),
-	})
-	return nil
+	}
 }
 
 func (s *Server) move(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
@@ -164,7 +169,8 @@ func (s *Server) transitionJSON(t hiretrack.Transition, token string) map[string
 		"application_status": t.Status,
 	}
 	if t.Kind == hiretrack.TransitionReject {
-		out["email_sent"] = t.EmailQueued
+		// A dry run queues nothing, and queues_email reports whether the real call would.
+		out["email_sent"] = t.EmailQueued && !t.DryRun
 	}
 	if t.DryRun {
 		out["dry_run"] = true

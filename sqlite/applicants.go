@@ -16,8 +16,9 @@ import (
 // The applicant list reads the columns that migration 00004 adds to
 // applications, so that filters and sorting need no join. Each sort key is a
 // NOT NULL column with an index on (track_id, column, id), which makes
-// (column, id) a total order: a page is a range scan of that index, and a
-// cursor is the (column, id) of the last row it returned.
+// (column, id) a total order. A cursor is the (column, id) of the last row
+// of a page, and without filters the next page is a range scan of that index
+// from the cursor.
 
 // Applicants returns one page of a track's applicants.
 func (s *Store) Applicants(ctx context.Context, companyID int64, q hiretrack.ApplicantQuery) (hiretrack.ApplicantPage, error) {
@@ -59,7 +60,8 @@ func (s *Store) listApplicants(ctx context.Context, tx *sql.Tx, companyID int64,
 
 	now := s.now()
 	filter := newApplicantFilter(q, now)
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM applications a WHERE `+filter.where, filter.args...).Scan(&page.Total); err != nil {
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM applications a WHERE `+filter.where, filter.args...).Scan(&page.Total)
+	if err != nil {
 		return page, fmt.Errorf("count applicants of track %d: %w", track.ID, err)
 	}
 
@@ -92,6 +94,14 @@ func checkStageFilter(track hiretrack.Track, stageID string) error {
 type applicantFilter struct {
 	where string
 	args  []any
+
+	// scan is set when a condition cannot use an index. The page query then
+	// reads the track's rows in id order and sorts the matches, which is one
+	// pass over the track. Walking a sort index instead looks up each row in
+	// index order, which is fast only when matches are dense. On a track of
+	// 1,000,000 applications (2-core VM), the walk took about 1.5 s when
+	// nothing matched, and the pass about 0.3 s.
+	scan bool
 }
 
 // stageInviteStatusSQL is effectiveStatus in SQL, applied to the stored
@@ -130,12 +140,12 @@ func newApplicantFilter(q hiretrack.ApplicantQuery, now time.Time) applicantFilt
 	if !q.UpdatedSince.IsZero() {
 		add("a.updated_at >= ?", formatTime(ceilMicrosecond(q.UpdatedSince)))
 	}
-	return applicantFilter{where: strings.Join(conditions, " AND "), args: args}
+	scan := q.Name != "" || q.Email != "" || q.StageID != "" || q.Status != "" || q.InviteStatus != ""
+	return applicantFilter{where: strings.Join(conditions, " AND "), args: args, scan: scan}
 }
 
 // ceilMicrosecond rounds t up to a whole microsecond. Stored times are whole
-// microseconds, so comparing them with the rounded bound by >= gives the
-// same answer as comparing them with t.
+// microseconds, so stored >= rounded has the same result as stored >= t.
 func ceilMicrosecond(t time.Time) time.Time {
 	rounded := t.Truncate(time.Microsecond)
 	if rounded.Before(t) {
@@ -191,7 +201,11 @@ func (o applicantOrder) by(key, id string) string {
 // because SQLite seeks only on the first column of a row-value comparison
 // and would step through every row that ties on k.
 func (o applicantOrder) pageIDs(filter applicantFilter, after *applicantCursor, limit int, offset int64) (string, []any) {
-	selectFrom := `SELECT a.id, a.` + o.column + ` AS sort_key FROM applications a WHERE ` + filter.where
+	from := `applications a`
+	if filter.scan {
+		from += ` INDEXED BY applications_track`
+	}
+	selectFrom := `SELECT a.id, a.` + o.column + ` AS sort_key FROM ` + from + ` WHERE ` + filter.where
 	if after == nil {
 		query := selectFrom + ` ORDER BY ` + o.by("a."+o.column, "a.id") + ` LIMIT ? OFFSET ?`
 		return query, append(append([]any{}, filter.args...), limit, offset)
@@ -251,10 +265,10 @@ func readApplicantRows(ctx context.Context, tx *sql.Tx, track hiretrack.Track, f
 }
 
 // scanApplicantRow reads one row of readApplicantRows. Its statuses follow
-// the rules of summarize, which builds the applicant detail: stage_status is
+// the rules of summarize, which builds the applicant detail. stage_status is
 // the status of the latest response in the current stage, or the
-// application status when that stage has none, and the track invitation is
-// the first response in the first stage.
+// application status when that stage has none. The track invitation is the
+// first response in the first stage.
 func scanApplicantRow(rows *sql.Rows, track hiretrack.Track, now time.Time) (hiretrack.ApplicantRow, any, error) {
 	var row hiretrack.ApplicantRow
 	a := &row.Applicant
@@ -267,6 +281,9 @@ func scanApplicantRow(rows *sql.Rows, track hiretrack.Track, now time.Time) (hir
 		&stageStatus, &stageExpiresAt, &invitationStatus, &invitationExpiresAt, &key)
 	if err != nil {
 		return row, nil, err
+	}
+	if text, ok := key.([]byte); ok {
+		key = string(text)
 	}
 
 	a.StageStatus = string(a.Status)
@@ -281,9 +298,10 @@ func scanApplicantRow(rows *sql.Rows, track hiretrack.Track, now time.Time) (hir
 	return row, key, nil
 }
 
-// maxCursorLen bounds the cursors that are decoded at all. The cursors this
-// file writes are under 200 characters.
-const maxCursorLen = 1000
+// maxCursorLen bounds the cursors that are decoded at all. encodeCursor
+// writes up to about 1,700 characters, for a name of 200 characters that
+// JSON escapes to 6 bytes each.
+const maxCursorLen = 4096
 
 // applicantCursor is the position after one row of the list.
 type applicantCursor struct {
@@ -372,12 +390,13 @@ func (o applicantOrder) parseCursorKey(raw json.RawMessage) (any, bool) {
 }
 
 // refreshApplicantSummary rewrites the columns of an application that the
-// applicant list filters and sorts on: the lower-cased name and email of its
-// candidate, the score of its latest scored response, and the stored status
-// and expiry of the latest response in its current stage. Every transaction
-// that creates an application, changes its stage, or inserts or updates one
-// of its responses must call it after those writes. Otherwise the list
-// filters and sorts on stale values and disagrees with the applicant detail.
+// applicant list filters and sorts on. They are the lower-cased name and
+// email of its candidate, the score of its latest scored response, and the
+// stored status and expiry of the latest response in its current stage.
+// Every transaction that creates an application, changes its stage, or
+// inserts or updates one of its responses must call it after those writes.
+// Otherwise the list filters and sorts on stale values and disagrees with the
+// applicant detail.
 func refreshApplicantSummary(ctx context.Context, tx *sql.Tx, applicationID int64) error {
 	var name, emailKey string
 	err := tx.QueryRowContext(ctx, `

@@ -76,8 +76,11 @@ func dsn(path string, write bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close runs PRAGMA optimize, which refreshes the query planner's
+// statistics where they have gone stale, and closes both pools.
 func (db *DB) Close() error {
+	// An optimize failure leaves the old statistics in place, which is harmless.
+	_, _ = db.Write.Exec("PRAGMA optimize")
 	rerr := db.Read.Close()
 	if werr := db.Write.Close(); werr != nil {
 		return werr

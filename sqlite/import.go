@@ -67,7 +67,10 @@ func importAnswers(ctx context.Context, tx *sql.Tx, first hiretrack.Stage, field
 	answers, err := checkAnswers(m.Questions, values)
 	var e *hiretrack.Error
 	if errors.As(err, &e) {
+		// checkAnswers names the fields q1, q2 and so on of the candidate
+		// page's form, but here the answers come in the fields object.
 		e.Field = "fields"
+		e.Message = "fields: " + e.Message
 	}
 	return answers, err
 }

@@ -62,7 +62,11 @@ func (s *Store) checkUsable(in inviteRow) error {
 	switch {
 	case in.page.InviteStatus == hiretrack.InviteCompleted:
 		return hiretrack.Errorf(hiretrack.KindGone, "invite_completed", "this step is already completed")
-	case in.appStatus != hiretrack.ApplicationActive || in.appStage != in.page.Stage.ID:
+	case in.appStatus != hiretrack.ApplicationActive || in.appStage != in.page.Stage.ID ||
+		in.page.InviteStatus == hiretrack.InviteExpired:
+		// A transition stores Expired on the open responses of the stage it
+		// leaves. Moving back to that stage creates a new response, so the
+		// expired one stays closed even then.
 		return hiretrack.Errorf(hiretrack.KindGone, "invite_closed", "this step is closed")
 	case !s.now().Before(in.page.ExpiresAt):
 		return hiretrack.Errorf(hiretrack.KindGone, "invite_expired", "this invite link expired on %s",

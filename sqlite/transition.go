@@ -147,10 +147,14 @@ func (s *Store) advanceTarget(ctx context.Context, q queryer, pl plan) (hiretrac
 		pl.app.id, pl.from.Name, pl.track.ID)
 }
 
-// invitationStatus returns the status of the first stage's first response.
+// invitationStatus returns Completed when a response of the first stage is
+// completed, and otherwise the status of its latest response. An application
+// moved back to the first stage has several responses there, and the first
+// of them may have been expired by the move away.
 func (s *Store) invitationStatus(ctx context.Context, q queryer, applicationID int64, firstStageID string) (hiretrack.InviteStatus, error) {
 	r, err := scanResponse(q.QueryRowContext(ctx, `SELECT `+responseColumns+responseFrom+`
-		WHERE r.application_id = ? AND r.stage_id = ? ORDER BY r.id LIMIT 1`, applicationID, firstStageID), s.now())
+		WHERE r.application_id = ? AND r.stage_id = ?
+		ORDER BY r.invite_status = ? DESC, r.id DESC LIMIT 1`, applicationID, firstStageID, hiretrack.InviteCompleted), s.now())
 	if err != nil {
 		return "", fmt.Errorf("read track invitation of application %d: %w", applicationID, err)
 	}
@@ -160,13 +164,13 @@ func (s *Store) invitationStatus(ctx context.Context, q queryer, applicationID i
 func moveTarget(p hiretrack.TransitionParams, pl plan) (hiretrack.Stage, error) {
 	to, ok := stageByID(pl.track, p.DestinationStageID)
 	if !ok {
-		e := hiretrack.NotFoundf("stage %q not found in track %d", p.DestinationStageID, pl.track.ID)
+		e := hiretrack.NotFoundf("destination_stage_id %q is not a stage of track %d", p.DestinationStageID, pl.track.ID)
 		e.Field = "destination_stage_id"
 		return to, e
 	}
 	if to.ID == pl.from.ID {
 		return to, hiretrack.FieldErrorf(hiretrack.KindConflict, "destination_stage_id", "same_stage",
-			"application %d is already in stage %q (%s)", pl.app.id, to.ID, to.Name)
+			"destination_stage_id %q (%s) is the stage application %d is already in; choose another stage", to.ID, to.Name, pl.app.id)
 	}
 	return to, nil
 }
