@@ -80,15 +80,16 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, p hiretrack.I
 	})
 }
 
-// reissueInvitation gives the track invitation of an existing application a
-// new token, so the old link stops working. An unfinished invitation also
-// gets a renewed expiry; a completed one keeps its status.
+// reissueInvitation gives the newest response of the first stage (the
+// track invitation, or a later one after a move back) a new token, so the
+// old link stops working. An unfinished invitation also gets a renewed
+// expiry; a completed one keeps its status.
 func (s *Store) reissueInvitation(ctx context.Context, tx *sql.Tx, p hiretrack.InviteParams, first hiretrack.Stage, inv *hiretrack.Invitation, now time.Time) error {
 	var hours int
 	err := tx.QueryRowContext(ctx, `
 		SELECT r.id, r.invite_status, r.expires_at, s.invite_valid_hours
 		FROM responses r JOIN stages s ON s.id = r.stage_id
-		WHERE r.application_id = ? AND r.stage_id = ? ORDER BY r.id LIMIT 1`,
+		WHERE r.application_id = ? AND r.stage_id = ? ORDER BY r.id DESC LIMIT 1`,
 		inv.ApplicationID, first.ID).Scan(&inv.ResponseID, &inv.InviteStatus, textTime{&inv.ExpiresAt}, &hours)
 	if err != nil {
 		return fmt.Errorf("read track invitation of application %d: %w", inv.ApplicationID, err)
