@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hiretrack/hiretrack"
 )
@@ -151,7 +153,18 @@ func (o *object) OptionalString(name string, maxLen int) (s string, ok bool) {
 		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s is %d characters long; the maximum is %d",
 			o.prefix, name, len([]rune(s)), maxLen)
 	}
+	if !utf8.Valid(v) || strings.ContainsFunc(s, isForbiddenControl) {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field",
+			"%s%s is %s; it must be valid UTF-8 without control characters other than tab and line breaks", o.prefix, name, clip(v))
+	}
 	return s, true
+}
+
+// isForbiddenControl reports control characters that have no place in
+// names, titles or messages shown in emails and pages. Tab and line breaks
+// are allowed for multi-line texts such as a rejection message.
+func isForbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 }
 
 // Enum reads a required string that must be one of allowed; a value
@@ -246,7 +259,7 @@ func (o *object) StringMap(name string, maxLen int) map[string]string {
 	}
 	if err := json.Unmarshal(v, &out); err != nil {
 		o.fail(hiretrack.KindInvalid, name, "invalid_field",
-			"%s%s must be an object whose values are strings, such as {\"Why us?\": \"…\"}", o.prefix, name)
+			"%s%s is %s; it must be an object whose values are strings, such as {\"Why us?\": \"…\"}", o.prefix, name, clip(v))
 		return map[string]string{}
 	}
 	if len(out) > maxLen {
@@ -265,8 +278,14 @@ func (o *object) IDs(name string, maxLen int) []int64 {
 		o.missing(name)
 		return nil
 	}
-	if err := json.Unmarshal(v, &items); err != nil || len(items) == 0 || len(items) > maxLen {
-		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s must be an array of 1 to %d ids", o.prefix, name, maxLen)
+	if err := json.Unmarshal(v, &items); err != nil {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s is %s; it must be an array of 1 to %d ids",
+			o.prefix, name, clip(v), maxLen)
+		return nil
+	}
+	if len(items) == 0 || len(items) > maxLen {
+		o.fail(hiretrack.KindInvalid, name, "invalid_field", "%s%s has %d ids; it must have 1 to %d",
+			o.prefix, name, len(items), maxLen)
 		return nil
 	}
 

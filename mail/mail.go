@@ -135,7 +135,7 @@ var htmlBody = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <p>Hello {{.CandidateName}},</p>
 <p>Your application for {{.TrackTitle}} continues with the next step: <strong>{{.StageName}}</strong>.</p>
 <p><a href="{{.Link}}">Start {{.StageName}}</a></p>
-<p>If the button does not work, copy this link into your browser:<br>{{.Link}}</p>
+<p>If the link does not open, copy this address into your browser:<br>{{.Link}}</p>
 <p>The link expires on {{.ExpiresAt}}. It is personal to you, so please do not share it.</p>
 </body>
 </html>
