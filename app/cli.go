@@ -10,18 +10,19 @@ import (
 	"strings"
 
 	"github.com/hiretrack/hiretrack/secret"
-	"github.com/hiretrack/hiretrack/sqlite"
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 const usage = `hiretrack is a hiring-pipeline API server.
 
 Usage:
   hiretrack serve [flags]                          run the server
-  hiretrack keys create --company NAME [--db PATH] create an API key; the key is the last line of output
-  hiretrack demo [--db PATH] [--public-url URL]    load the example track and candidates
+  hiretrack keys create --company NAME [--db DB]   create an API key; the key is the last line of output
+  hiretrack demo [--db DB] [--public-url URL]      load the example track and candidates
 
 Run "hiretrack COMMAND -h" for the flags of a command. Every flag can also
 be set with the environment variable HIRETRACK_<FLAG>, such as HIRETRACK_DB.
+DB is the path of a SQLite file or a postgres:// URL.
 `
 
 // errUsage marks errors whose message is already the full explanation.
@@ -106,7 +107,7 @@ func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		return fmt.Errorf("--company is required: name the company the key acts for")
 	}
 
-	db, err := openMigrated(ctx, cfg.DB, logger)
+	db, err := openMigrated(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	p, err := sqlite.NewStore(db, nil, nil).CreateAPIKey(ctx, strings.TrimSpace(*company), stored)
+	p, err := sqlstore.NewStore(db, nil, nil, logger).CreateAPIKey(ctx, strings.TrimSpace(*company), stored)
 	if err != nil {
 		return err
 	}
@@ -125,8 +126,12 @@ func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	return nil
 }
 
-func openMigrated(ctx context.Context, path string, logger *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(path)
+// openMigrated opens the database of cfg and applies its migrations.
+func openMigrated(ctx context.Context, cfg Config, logger *slog.Logger) (*sqlstore.DB, error) {
+	if err := cfg.checkDB(); err != nil {
+		return nil, err
+	}
+	db, err := sqlstore.Open(cfg.DB, sqlstore.Options{MaxConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, err
 	}

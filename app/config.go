@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 // Config is the server's configuration. Each field but Now has a flag, and
@@ -13,6 +16,7 @@ import (
 type Config struct {
 	Addr            string
 	DB              string
+	DBMaxConns      int // PostgreSQL pool size; 0 means sqlstore.DefaultMaxConns
 	PublicURL       string
 	SMTPURL         string
 	SMTPFrom        string
@@ -23,6 +27,10 @@ type Config struct {
 	// Now is the store's clock, time.Now when nil. It has no flag, because
 	// only tests set it, to move past the expiry of invite links.
 	Now func() time.Time
+
+	// envError is an environment variable that bindDB could not parse,
+	// reported by checkDB.
+	envError error
 }
 
 // bindServe registers the serve flags on fs with defaults taken from the environment.
@@ -46,7 +54,15 @@ func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 
 // bindDB registers the flags shared by every command that opens the database.
 func bindDB(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
-	fs.StringVar(&cfg.DB, "db", envOr(getenv, "db", "hiretrack.db"), "SQLite database file")
+	fs.StringVar(&cfg.DB, "db", envOr(getenv, "db", "hiretrack.db"),
+		"database: a PostgreSQL URL postgres://user:pass@host:port/name?sslmode=..., or else the path of a SQLite file")
+	text := envOr(getenv, "db-max-conns", strconv.Itoa(sqlstore.DefaultMaxConns))
+	maxConns, err := strconv.Atoi(text)
+	if err != nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_DB_MAX_CONNS %q: it must be a whole number of at least 2", text)
+	}
+	fs.IntVar(&cfg.DBMaxConns, "db-max-conns", maxConns,
+		"maximum number of open PostgreSQL connections of this server, at least 2 (ignored for SQLite)")
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "data-dir", "hiretrack-data"),
 		"folder for the server key and, without --smtp-url, outgoing .eml files")
 }
@@ -68,11 +84,25 @@ func (c Config) check() error {
 			return fmt.Errorf("invalid --public-url %q: it must be an absolute http or https URL", c.PublicURL)
 		}
 	}
-	if c.DB == "" {
-		return fmt.Errorf("--db must not be empty")
+	if err := c.checkDB(); err != nil {
+		return err
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+// checkDB validates the database settings, which every command uses.
+func (c Config) checkDB() error {
+	if c.envError != nil {
+		return c.envError
+	}
+	if c.DB == "" {
+		return fmt.Errorf("--db must not be empty")
+	}
+	if c.DBMaxConns != 0 && c.DBMaxConns < 2 {
+		return fmt.Errorf("invalid --db-max-conns %d: it must be at least 2", c.DBMaxConns)
 	}
 	return nil
 }

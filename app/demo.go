@@ -13,7 +13,7 @@ import (
 
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/secret"
-	"github.com/hiretrack/hiretrack/sqlite"
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 // demoCompany is the company the demo data belongs to.
@@ -53,18 +53,18 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, cfg.DB, logger)
+	db, err := openMigrated(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	d := demo{store: sqlite.NewStore(db, nil, nil), sealer: sealer, publicURL: strings.TrimRight(cfg.PublicURL, "/"), out: stdout}
+	d := demo{store: sqlstore.NewStore(db, nil, nil, logger), sealer: sealer, publicURL: strings.TrimRight(cfg.PublicURL, "/"), out: stdout}
 	return d.load(ctx, track, candidates)
 }
 
 type demo struct {
-	store     *sqlite.Store
+	store     *sqlstore.Store
 	sealer    *secret.Sealer
 	publicURL string
 	out       io.Writer

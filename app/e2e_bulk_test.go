@@ -192,14 +192,14 @@ func TestBulk(t *testing.T) {
 			require.Equal(t, true, entry.Body["email_sent"])
 			require.Equal(t, "rejected", entry.Body["application_status"])
 			require.Equal(t, map[string]any{"stage_id": rejected.ID, "name": rejected.Name, "type": "rejected"}, entry.Body["to_stage"])
-			require.Equal(t, 1, e.countRows(`SELECT count(*) FROM river_job WHERE kind = 'rejection_email' AND json_extract(args, '$.application_id') = ?`,
+			require.Equal(t, 1, e.countRows(`SELECT count(*) FROM river_job WHERE kind = 'rejection_email' AND CAST(args ->> 'application_id' AS BIGINT) = ?`,
 				entry.ApplicationID))
 		}
 		requireSameError(t, b.Data[1], e.patchApplicant(tr.ID, closed.ApplicationID, "reject", map[string]any{
 			"send_email": true, "email_message": "We filled the role.",
 		}))
 		require.Equal(t, "application_closed", b.Data[1].Body["error"].(map[string]any)["code"])
-		require.Equal(t, 0, e.countRows(`SELECT count(*) FROM river_job WHERE kind = 'rejection_email' AND json_extract(args, '$.application_id') = ?`,
+		require.Equal(t, 0, e.countRows(`SELECT count(*) FROM river_job WHERE kind = 'rejection_email' AND CAST(args ->> 'application_id' AS BIGINT) = ?`,
 			closed.ApplicationID))
 	})
 

@@ -294,3 +294,54 @@ func (e *env) waitForJobsDone(kind string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestConcurrentSameEmail(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Invite", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, options{})
+		tr := e.newTrack("Backend Engineer")
+
+		results := e.race(repeat(concurrentRequests, apiRequest{"POST", "/tracks/invite", map[string]any{
+			"candidate_name": "Twin Invite", "candidate_email": "twin@example.com", "track_id": tr.ID, "invite_format": "getlink",
+		}}))
+
+		require.Equal(t, map[string]int{"201": 1, "200": concurrentRequests - 1}, tally(results))
+		applicationID := results[0].body["application_id"]
+		for i, r := range results {
+			require.Equal(t, applicationID, r.body["application_id"], "request %d: body %s", i, r.raw)
+		}
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM candidates`))
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM applications`))
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM responses`))
+		a := e.applicant(tr.ID, int64(applicationID.(float64)))
+		require.Len(t, a.eventsOfType("invited"), 1)
+		require.Len(t, a.eventsOfType("reinvited"), concurrentRequests-1)
+	})
+
+	t.Run("Import", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, options{})
+		tr := e.newTrack("Backend Engineer")
+
+		results := e.race(repeat(concurrentRequests, apiRequest{"POST", "/tracks/application", map[string]any{
+			"track_id": tr.ID, "candidate_name": "Twin Import", "candidate_email": "twin@example.com",
+			"fields": map[string]string{motivationLabel: "I applied twice by mistake."},
+		}}))
+
+		require.Equal(t, map[string]int{"201": 1, "409 already_applied": concurrentRequests - 1}, tally(results))
+		var applicationID any
+		for _, r := range results {
+			if r.status == http.StatusCreated {
+				applicationID = r.body["application_id"]
+			}
+		}
+		for i, r := range results {
+			require.Equal(t, applicationID, r.body["application_id"], "request %d: body %s", i, r.raw)
+		}
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM candidates`))
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM applications`))
+		require.Equal(t, 1, e.countRows(`SELECT count(*) FROM responses`))
+	})
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 // idempotentRequest builds a JSON request with the env's API key and, when
@@ -227,7 +229,7 @@ func TestIdempotencyKey(t *testing.T) {
 		db := e.openDB()
 		defer db.Close()
 		var stored []byte
-		err := db.QueryRow(`SELECT response_body FROM idempotency_keys WHERE key = ?`, "advance-sid-1").Scan(&stored)
+		err := db.QueryRow(e.rebind(`SELECT response_body FROM idempotency_keys WHERE key = ?`), "advance-sid-1").Scan(&stored)
 		require.NoError(t, err)
 
 		require.NotEmpty(t, stored)
@@ -444,12 +446,11 @@ func TestIdempotencyKeyServerErrorReleasesKey(t *testing.T) {
 
 	// The trigger makes the advance's UPDATE fail inside the store, so the
 	// handler returns 500, as it would on a database fault.
-	e.exec(`CREATE TRIGGER fail_advance BEFORE UPDATE OF stage_id ON applications
-		BEGIN SELECT RAISE(ABORT, 'fault injected by the test'); END`)
+	e.failUpdatesOfStage()
 	failed := e.advanceIdempotent("advance-fay-1", tr.ID, inv.ApplicationID)
 	requireError(t, failed, http.StatusInternalServerError, "internal", "")
 	require.Equal(t, before, e.state(inv.ApplicationID))
-	e.exec(`DROP TRIGGER fail_advance`)
+	e.dropFailUpdatesOfStage()
 
 	retry := e.advanceIdempotent("advance-fay-1", tr.ID, inv.ApplicationID)
 
@@ -517,4 +518,30 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 	requireFirst(t, again, http.StatusOK)
 	require.Equal(t, reviewStage, again.Body["stage_moved"], "after 24 hours the key is new and the advance runs again")
 	require.Equal(t, tr.Stages[2].ID, e.state(inv.ApplicationID).StageID)
+}
+
+// failUpdatesOfStage creates a trigger that makes every update of an
+// application's stage_id fail, in the server database's dialect.
+func (e *env) failUpdatesOfStage() {
+	e.t.Helper()
+	if e.dialect == sqlstore.SQLite {
+		e.exec(`CREATE TRIGGER fail_advance BEFORE UPDATE OF stage_id ON applications
+			BEGIN SELECT RAISE(ABORT, 'fault injected by the test'); END`)
+		return
+	}
+	e.exec(`CREATE FUNCTION fail_advance() RETURNS trigger LANGUAGE plpgsql
+		AS $$ BEGIN RAISE EXCEPTION 'fault injected by the test'; END $$`)
+	e.exec(`CREATE TRIGGER fail_advance BEFORE UPDATE OF stage_id ON applications
+		FOR EACH ROW EXECUTE FUNCTION fail_advance()`)
+}
+
+// dropFailUpdatesOfStage drops the trigger of failUpdatesOfStage.
+func (e *env) dropFailUpdatesOfStage() {
+	e.t.Helper()
+	if e.dialect == sqlstore.SQLite {
+		e.exec(`DROP TRIGGER fail_advance`)
+		return
+	}
+	e.exec(`DROP TRIGGER fail_advance ON applications`)
+	e.exec(`DROP FUNCTION fail_advance()`)
 }

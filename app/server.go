@@ -14,13 +14,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/httpapi"
 	"github.com/hiretrack/hiretrack/mail"
 	"github.com/hiretrack/hiretrack/secret"
-	"github.com/hiretrack/hiretrack/sqlite"
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 // Server timeouts. Bodies are at most 1 MiB, so 30 s to read one is generous
@@ -37,12 +36,13 @@ const (
 type Server struct {
 	cfg    Config
 	logger *slog.Logger
-	db     *sqlite.DB
-	store  *sqlite.Store
+	db     *sqlstore.DB
+	store  *sqlstore.Store
 	queue  *river.Client[*sql.Tx]
 	http   *http.Server
 	ln     net.Listener
 	done   chan error
+	obs    *observability // metrics registry and readiness state, see observability.go
 }
 
 // Start opens and migrates the database, starts the email workers and
@@ -60,6 +60,10 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 	if err := s.openStore(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.startObservability(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	if err := s.listen(); err != nil {
 		s.db.Close()
 		return nil, err
@@ -71,27 +75,24 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 	}
 
 	s.serve(sealer)
-	logger.Info("server started", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL, "db", cfg.DB)
+	logger.Info("server started", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL,
+		"db", sqlstore.Redact(cfg.DB), "dialect", s.db.Dialect.String())
 	return s, nil
 }
 
 // openStore opens and migrates the database and creates the store, whose
 // email jobs go to the queue created in startQueue.
 func (s *Server) openStore(ctx context.Context) error {
-	db, err := sqlite.Open(s.cfg.DB)
+	db, err := openMigrated(ctx, s.cfg, s.logger)
 	if err != nil {
-		return err
-	}
-	if err := db.Migrate(ctx, s.logger); err != nil {
-		db.Close()
 		return err
 	}
 	s.db = db
 
-	s.store = sqlite.NewStore(db, func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error {
+	s.store = sqlstore.NewStore(db, func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error {
 		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), nil)
 		return err
-	}, s.cfg.Now)
+	}, s.cfg.Now, s.logger)
 	return nil
 }
 
@@ -120,11 +121,12 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	mailConfig := mail.WorkerConfig{
 		Store: s.store, Sender: sender, Sealer: sealer, PublicURL: s.cfg.PublicURL,
 		From: s.cfg.SMTPFrom, Logger: s.logger,
+		Metrics: s.obs.registry,
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mail.NewWorker(mailConfig))
 	river.AddWorker(workers, mail.NewRejectionWorker(mailConfig))
-	s.queue, err = river.NewClient(riversqlite.New(s.db.Write), &river.Config{
+	s.queue, err = river.NewClient(s.db.QueueDriver(), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
 		Workers: workers,
 		Logger:  s.logger.With("component", "queue"),
@@ -143,6 +145,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 	s.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
+			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
@@ -195,7 +198,7 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 func (s *Server) PublicURL() string { return s.cfg.PublicURL }
 
 // Store returns the server's store, for tests and tools that seed data.
-func (s *Server) Store() *sqlite.Store { return s.store }
+func (s *Server) Store() *sqlstore.Store { return s.store }
 
 // Done is closed with the serve error, nil after a clean Shutdown.
 func (s *Server) Done() <-chan error { return s.done }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,17 +26,24 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver for checks on the server's file
 
 	"github.com/hiretrack/hiretrack/app"
 	"github.com/hiretrack/hiretrack/secret"
+	"github.com/hiretrack/hiretrack/sqlstore" // also registers the "sqlite" and "pgx" drivers for checks on the database
 )
 
-// env is a running server on a fresh SQLite file with one company and key.
+// postgresEnv is the environment variable that selects PostgreSQL for the
+// tests. It holds the URL of a server where the tests may create and drop
+// databases, such as postgres://user@127.0.0.1:5432/postgres?sslmode=disable.
+// Without it, the tests run on SQLite files.
+const postgresEnv = "HIRETRACK_TEST_POSTGRES"
+
+// env is a running server on a fresh database with one company and key.
 type env struct {
 	t       testing.TB
 	srv     *app.Server
-	dbPath  string
+	cfg     app.Config
+	dialect sqlstore.Dialect
 	dataDir string
 	key     string
 	client  *http.Client
@@ -42,37 +51,80 @@ type env struct {
 
 // options change what setup starts.
 type options struct {
-	smtpURL string           // empty: emails go to .eml files under the data folder
-	now     func() time.Time // the store's clock, time.Now when nil
+	smtpURL   string           // empty: emails go to .eml files under the data folder
+	now       func() time.Time // the store's clock, time.Now when nil
+	secretKey string           // the server key in hex; empty: created in the data folder
 }
 
-// setup starts a server on a loopback port with a new database in a
-// temporary folder and stops it when the test ends.
+// setup starts a server on a loopback port with a new database and stops
+// it when the test ends. The database is a SQLite file in a temporary
+// folder, or a new PostgreSQL database when postgresEnv is set.
 func setup(t testing.TB, opts options) *env {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := app.Config{
-		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "hiretrack.db"), DataDir: filepath.Join(dir, "data"),
+		Addr: "127.0.0.1:0", DB: testDatabase(t, dir), DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
-		Now: opts.now,
+		SecretKey: opts.secretKey, Now: opts.now,
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	}
-
-	srv, err := app.Start(context.Background(), cfg, logger)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
 
 	// The client returns redirects instead of following them, so that tests
 	// can check the 303 to a module's launch_url without leaving loopback.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
-	e := &env{t: t, srv: srv, dbPath: cfg.DB, dataDir: cfg.DataDir, client: client}
+	e := &env{t: t, cfg: cfg, dialect: sqlstore.DialectOf(cfg.DB), dataDir: cfg.DataDir, client: client}
+	e.srv = startServer(t, cfg)
 	e.key = e.newKey("Acme")
 	return e
+}
+
+// startServer starts a server with cfg and stops it when the test ends.
+func startServer(t testing.TB, cfg app.Config) *app.Server {
+	t.Helper()
+	srv, err := app.Start(context.Background(), cfg, testLogger(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
+	return srv
+}
+
+// testLogger returns a logger that writes to t.Log in verbose runs and
+// discards its output otherwise.
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// testDatabase returns the --db value of a new, empty database: a SQLite
+// file in dir, or, when postgresEnv is set, a database ht_<random> created
+// on that server and dropped when the test ends.
+func testDatabase(t testing.TB, dir string) string {
+	t.Helper()
+	serverURL := os.Getenv(postgresEnv)
+	if serverURL == "" {
+		return filepath.Join(dir, "hiretrack.db")
+	}
+
+	u, err := url.Parse(serverURL)
+	require.NoError(t, err, "%s is not a URL", postgresEnv)
+	admin, err := sql.Open("pgx", serverURL)
+	require.NoError(t, err)
+	name := "ht_" + strings.ToLower(rand.Text())
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	require.NoError(t, err, "create database %s on %s", name, u.Redacted())
+
+	// Cleanups run last in, first out, so this one runs after the servers
+	// that the test starts later have stopped. FORCE ends sessions that a
+	// failed test left open.
+	t.Cleanup(func() {
+		defer admin.Close()
+		_, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		require.NoError(t, err, "drop database %s", name)
+	})
+	u.Path = "/" + name
+	return u.String()
 }
 
 // newKey creates a key for a company, creating the company when needed.
@@ -478,14 +530,22 @@ type dbState struct {
 	StageID      string // the application's stage
 }
 
-// openDB opens the server's SQLite file, for checks and for changes that
-// no endpoint makes yet. The caller closes it.
+// openDB opens the server's database, for checks and for changes that no
+// endpoint makes yet. Queries on it must pass through e.rebind. The caller
+// closes it.
 func (e *env) openDB() *sql.DB {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(10000)")
+	driver, source := "pgx", e.cfg.DB
+	if e.dialect == sqlstore.SQLite {
+		driver, source = "sqlite", "file:"+e.cfg.DB+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, source)
 	require.NoError(e.t, err)
 	return db
 }
+
+// rebind rewrites the ? placeholders of a query for the server's database.
+func (e *env) rebind(query string) string { return e.dialect.Rebind(query) }
 
 // state reads the row counts and the stage of one application.
 func (e *env) state(applicationID int64) dbState {
@@ -504,18 +564,18 @@ func (e *env) state(applicationID int64) dbState {
 	for _, c := range counts {
 		require.NoError(e.t, db.QueryRow("SELECT count(*) FROM "+c.table).Scan(c.count))
 	}
-	err := db.QueryRow("SELECT stage_id FROM applications WHERE id = ?", applicationID).Scan(&s.StageID)
+	err := db.QueryRow(e.rebind("SELECT stage_id FROM applications WHERE id = ?"), applicationID).Scan(&s.StageID)
 	require.NoError(e.t, err)
 	return s
 }
 
-// exec runs one statement on the server's SQLite file.
+// exec runs one statement on the server's database.
 func (e *env) exec(query string, args ...any) {
 	e.t.Helper()
 	db := e.openDB()
 	defer db.Close()
 
-	_, err := db.Exec(query, args...)
+	_, err := db.Exec(e.rebind(query), args...)
 	require.NoError(e.t, err)
 }
 
@@ -688,14 +748,14 @@ func (a applicant) eventsOfType(eventType string) []event {
 	return events
 }
 
-// countRows runs a SELECT count(*) query on the server's SQLite file.
+// countRows runs a SELECT count(*) query on the server's database.
 func (e *env) countRows(query string, args ...any) int {
 	e.t.Helper()
 	db := e.openDB()
 	defer db.Close()
 
 	var n int
-	require.NoError(e.t, db.QueryRow(query, args...).Scan(&n))
+	require.NoError(e.t, db.QueryRow(e.rebind(query), args...).Scan(&n))
 	return n
 }
 

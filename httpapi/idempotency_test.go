@@ -19,7 +19,7 @@ import (
 
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/secret"
-	"github.com/hiretrack/hiretrack/sqlite"
+	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
 // lockedBuffer is a log destination that the server and the test share.
@@ -49,11 +49,11 @@ func TestIdempotencyKeyReleasedOnPanic(t *testing.T) {
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "hiretrack.db"))
+	db, err := sqlstore.Open(filepath.Join(t.TempDir(), "hiretrack.db"), sqlstore.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.Migrate(ctx, logger))
-	store := sqlite.NewStore(db, nil, nil)
+	store := sqlstore.NewStore(db, nil, nil, logger)
 	apiKey, storedKey, err := secret.NewAPIKey()
 	require.NoError(t, err)
 	_, err = store.CreateAPIKey(ctx, "Acme", storedKey)

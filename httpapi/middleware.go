@@ -50,23 +50,35 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// withRequestLog assigns the request id and writes one log line per request.
+// withRequestLog assigns the request id, writes one log line per request
+// and counts the request in the HTTP metrics.
 func (s *Server) withRequestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", info.id)
 
+		// routeOf and metricsRoute below read the route that withRoute
+		// stores in info, so r itself must carry info.
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+		next.ServeHTTP(sw, r)
+
+		duration := time.Since(start)
+		status := sw.status
+		if status == 0 {
+			// A handler that wrote nothing gets 200 from net/http.
+			status = http.StatusOK
+		}
+		s.metrics.observeRequest(metricsRoute(r), status, duration)
 
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		if status >= 500 {
 			level = slog.LevelError
 		}
 		s.logger.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("route", routeOf(r)), slog.Int("status", sw.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("method", r.Method), slog.String("route", routeOf(r)), slog.Int("status", status),
+			slog.Float64("duration_ms", float64(duration.Microseconds())/1000),
 			slog.String("request_id", info.id), slog.String("key_prefix", info.keyPrefix))
 	})
 }

@@ -45,6 +45,9 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p hiretrack.Prin
 	if err != nil {
 		return err
 	}
+	if inv.EmailQueued {
+		s.metrics.countEmailQueued(hiretrack.EmailInvite)
+	}
 
 	status := http.StatusOK
 	if inv.Created {

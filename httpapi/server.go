@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/secret"
 )
@@ -23,6 +25,15 @@ type Config struct {
 	PublicURL    string // base of invite links, such as https://jobs.example.com
 	Logger       *slog.Logger
 	MaxBodyBytes int64
+
+	// Metrics is the registry that New registers the HTTP metrics in and
+	// that GET /metrics serves. New panics when it already contains them, so
+	// each Server needs a registry of its own. When it is nil, New creates one.
+	Metrics Registry
+
+	// ReadinessChecks are the conditions that GET /readyz tests, in the
+	// order its body lists them.
+	ReadinessChecks []ReadinessCheck
 }
 
 // Server holds the handlers' dependencies.
@@ -32,6 +43,11 @@ type Server struct {
 	publicURL string
 	logger    *slog.Logger
 	maxBody   int64
+
+	registry        Registry
+	metrics         *metrics
+	readinessChecks []ReadinessCheck
+	readiness       readinessLog
 }
 
 // New returns a Server for cfg.
@@ -43,6 +59,13 @@ func New(cfg Config) *Server {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+
+	s.registry = cfg.Metrics
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.registry)
+	s.readinessChecks = cfg.ReadinessChecks
 	return s
 }
 
@@ -84,6 +107,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	page("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", withRoute(metricsHandler(s.registry, s.logger)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hiretrack.NotFoundf("no endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -57,7 +57,8 @@ func optionalFormat(body *object) hiretrack.InviteFormat {
 	return readInviteFormat(body)
 }
 
-// run issues the invite token the new response may need and runs the transition.
+// run issues the invite token the new response may need, runs the
+// transition and counts it in the metrics.
 func (s *Server) run(r *http.Request, params hiretrack.TransitionParams) (hiretrack.Transition, string, error) {
 	token, stored, err := s.sealer.NewInviteToken()
 	if err != nil {
@@ -65,7 +66,12 @@ func (s *Server) run(r *http.Request, params hiretrack.TransitionParams) (hiretr
 	}
 	params.Token = stored
 	t, err := s.store.Transition(r.Context(), params)
-	return t, token, err
+	if err != nil {
+		return t, "", err
+	}
+
+	s.metrics.countTransition(string(params.Kind), t)
+	return t, token, nil
 }
 
 func (s *Server) advance(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
@@ -249,6 +255,8 @@ func (s *Server) importApplication(w http.ResponseWriter, r *http.Request, p hir
 	if err != nil {
 		return err
 	}
+	s.metrics.countTransition(transitionImport, t)
+
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"application_id": t.ApplicationID, "candidate_id": t.CandidateID, "track_id": t.TrackID,
 		"name": t.Name, "email": t.Email, "current_stage": t.To.Ref(), "response_id": t.ResponseID,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	gomail "github.com/wneessen/go-mail"
@@ -35,26 +36,32 @@ type WorkerConfig struct {
 	From string
 
 	Logger *slog.Logger
+
+	// Metrics is the registry of the email counters. Workers given the
+	// same registry share one set. When it is nil, nothing reads the
+	// counters.
+	Metrics prometheus.Registerer
 }
 
 // Worker runs invite email jobs.
 type Worker struct {
 	river.WorkerDefaults[InviteArgs]
 
-	cfg WorkerConfig
+	cfg     WorkerConfig
+	metrics *metrics
 }
 
 // NewWorker returns a worker for invite email jobs. It does not check
 // cfg.From, so an invalid From address fails each job until MaxAttempts.
 func NewWorker(cfg WorkerConfig) *Worker {
-	return &Worker{cfg: cfg}
+	return &Worker{cfg: cfg, metrics: newMetrics(cfg.Metrics)}
 }
 
 // Work sends the invite email of one response. It returns an error for River
 // to retry the job, or a river.JobCancel error when no retry can succeed,
 // which is when the response does not exist or the candidate's address is invalid.
 func (w *Worker) Work(ctx context.Context, job *river.Job[InviteArgs]) error {
-	run := attempt{cfg: w.cfg, job: job.Args.emailJob(), row: job.JobRow}
+	run := attempt{cfg: w.cfg, metrics: w.metrics, job: job.Args.emailJob(), row: job.JobRow}
 	invite, err := w.cfg.Store.InviteEmail(ctx, job.Args.ResponseID)
 	if err != nil {
 		return run.loadFailed(ctx, err, "response")
@@ -82,20 +89,21 @@ func (w *Worker) message(invite hiretrack.InviteEmail) (*gomail.Msg, error) {
 type RejectionWorker struct {
 	river.WorkerDefaults[RejectionArgs]
 
-	cfg WorkerConfig
+	cfg     WorkerConfig
+	metrics *metrics
 }
 
 // NewRejectionWorker returns a worker for rejection email jobs. Like
 // NewWorker, it does not check cfg.From.
 func NewRejectionWorker(cfg WorkerConfig) *RejectionWorker {
-	return &RejectionWorker{cfg: cfg}
+	return &RejectionWorker{cfg: cfg, metrics: newMetrics(cfg.Metrics)}
 }
 
 // Work sends the rejection email of one application. It returns an error for
 // River to retry the job, or a river.JobCancel error when the application
 // does not exist, is no longer rejected, or has an invalid candidate address.
 func (w *RejectionWorker) Work(ctx context.Context, job *river.Job[RejectionArgs]) error {
-	run := attempt{cfg: w.cfg, job: job.Args.emailJob(), row: job.JobRow}
+	run := attempt{cfg: w.cfg, metrics: w.metrics, job: job.Args.emailJob(), row: job.JobRow}
 	rejection, err := w.cfg.Store.RejectionEmail(ctx, job.Args.ApplicationID)
 	if err != nil {
 		return run.loadFailed(ctx, err, "application")
@@ -127,9 +135,10 @@ const notRejectedText = "not sent because the application is no longer rejected"
 // attempt is one run of an email job. Its methods are the steps that invite
 // and rejection jobs share: sending, logging and recording the outcome.
 type attempt struct {
-	cfg WorkerConfig
-	job hiretrack.EmailJob
-	row *rivertype.JobRow
+	cfg     WorkerConfig
+	metrics *metrics
+	job     hiretrack.EmailJob
+	row     *rivertype.JobRow
 }
 
 // name returns "invite email" or "rejection email", for log messages.
@@ -161,6 +170,7 @@ func (a attempt) loadFailed(ctx context.Context, err error, record string) error
 // retry can fix it. Any other error fails the attempt.
 func (a attempt) buildFailed(ctx context.Context, err error) error {
 	if errors.Is(err, errInvalidRecipient) {
+		a.metrics.attemptsFail.WithLabelValues(string(a.job.Kind)).Inc()
 		a.giveUp(ctx, err, errorText(err))
 		return river.JobCancel(err)
 	}
@@ -177,9 +187,10 @@ func (a attempt) send(ctx context.Context, msg *gomail.Msg) error {
 	return nil
 }
 
-// sent records and logs a delivered message. A failure to record is only
+// sent counts, records and logs a delivered message. A failure to record is only
 // logged, because returning it would make River send the message again.
 func (a attempt) sent(ctx context.Context) {
+	a.metrics.sent.WithLabelValues(string(a.job.Kind)).Inc()
 	data := map[string]any{"attempt": a.row.Attempt}
 	if err := a.cfg.Store.RecordEmailEvent(ctx, a.job, hiretrack.EventEmailSent, data); err != nil {
 		a.cfg.Logger.ErrorContext(ctx, a.name()+" sent, but recording the email_sent event failed",
@@ -190,9 +201,10 @@ func (a attempt) sent(ctx context.Context) {
 	a.cfg.Logger.InfoContext(ctx, a.name()+" sent", a.logAttrs()...)
 }
 
-// failed logs a failed attempt, records the failure with eventText when it
+// failed counts and logs a failed attempt, records the failure with eventText when it
 // was the last attempt, and returns err for River to retry or discard the job.
 func (a attempt) failed(ctx context.Context, err error, eventText string) error {
+	a.metrics.attemptsFail.WithLabelValues(string(a.job.Kind)).Inc()
 	if a.row.Attempt < a.row.MaxAttempts {
 		a.cfg.Logger.WarnContext(ctx, a.name()+" failed, River will retry",
 			a.logAttrs("max_attempts", a.row.MaxAttempts, "error", err)...)
@@ -203,9 +215,10 @@ func (a attempt) failed(ctx context.Context, err error, eventText string) error 
 	return err
 }
 
-// giveUp logs a final failure and records it as an email_failed event with
+// giveUp counts and logs a final failure and records it as an email_failed event with
 // eventText as its error.
 func (a attempt) giveUp(ctx context.Context, err error, eventText string) {
+	a.metrics.failed.WithLabelValues(string(a.job.Kind)).Inc()
 	a.cfg.Logger.ErrorContext(ctx, a.name()+" failed and will not be retried",
 		a.logAttrs("max_attempts", a.row.MaxAttempts, "error", err)...)
 	a.recordFailed(ctx, eventText)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 
 // Invite creates or finds the application and gives it a track invitation link.
 func (s *Store) Invite(ctx context.Context, p hiretrack.InviteParams) (hiretrack.Invitation, error) {
-	inv := hiretrack.Invitation{TrackID: p.TrackID}
-	err := s.withTx(ctx, "invite", func(tx *sql.Tx) error {
+	var inv hiretrack.Invitation
+	err := s.withTx(ctx, "invite", func(tx *dialectTx) error {
+		inv = hiretrack.Invitation{TrackID: p.TrackID}
 		companyID, now := p.Principal.CompanyID, s.clock()
 		track, err := readTrack(ctx, tx, companyID, p.TrackID)
 		if err != nil {
@@ -21,12 +22,17 @@ func (s *Store) Invite(ctx context.Context, p hiretrack.InviteParams) (hiretrack
 		}
 		first := track.Stages[0]
 
+		// On PostgreSQL the upsert locks the candidate's row, or the new
+		// row's key, until commit, so invites and imports of one email run
+		// one at a time and the later ones find the application the first
+		// created. Locking the application serializes the reissue with
+		// transitions and candidate page writes.
 		inv.CandidateID, inv.Name, inv.Email, err = upsertCandidate(ctx, tx, companyID, p.CandidateName, p.Email, now)
 		if err != nil {
 			return err
 		}
 
-		err = tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE track_id = ? AND candidate_id = ?`,
+		err = tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE track_id = ? AND candidate_id = ?`+tx.dialect.rowLock(),
 			p.TrackID, inv.CandidateID).Scan(&inv.ApplicationID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -54,7 +60,7 @@ func (s *Store) Invite(ctx context.Context, p hiretrack.InviteParams) (hiretrack
 }
 
 // createApplication puts a new application in the first stage with a Pending response.
-func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, p hiretrack.InviteParams, first hiretrack.Stage, inv *hiretrack.Invitation, now time.Time) error {
+func (s *Store) createApplication(ctx context.Context, tx *dialectTx, p hiretrack.InviteParams, first hiretrack.Stage, inv *hiretrack.Invitation, now time.Time) error {
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO applications (company_id, track_id, candidate_id, stage_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -84,7 +90,7 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, p hiretrack.I
 // track invitation, or a later one after a move back) a new token, so the
 // old link stops working. An unfinished invitation also gets a renewed
 // expiry; a completed one keeps its status.
-func (s *Store) reissueInvitation(ctx context.Context, tx *sql.Tx, p hiretrack.InviteParams, first hiretrack.Stage, inv *hiretrack.Invitation, now time.Time) error {
+func (s *Store) reissueInvitation(ctx context.Context, tx *dialectTx, p hiretrack.InviteParams, first hiretrack.Stage, inv *hiretrack.Invitation, now time.Time) error {
 	var hours int
 	err := tx.QueryRowContext(ctx, `
 		SELECT r.id, r.invite_status, r.expires_at, s.invite_valid_hours

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // CreateAPIKey creates the company if needed and stores the key.
 func (s *Store) CreateAPIKey(ctx context.Context, companyName string, key hiretrack.NewKey) (hiretrack.Principal, error) {
 	p := hiretrack.Principal{KeyPrefix: key.Prefix}
-	err := s.withTx(ctx, "create api key", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "create api key", func(tx *dialectTx) error {
 		now := formatTime(s.now())
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO companies (name, created_at) VALUES (?, ?)
@@ -37,7 +37,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, companyName string, key hiretr
 // Authenticate returns the principal of an active key.
 func (s *Store) Authenticate(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.Principal, error) {
 	var p hiretrack.Principal
-	err := s.db.Read.QueryRowContext(ctx, `
+	err := s.read().QueryRowContext(ctx, `
 		SELECT id, company_id, prefix FROM api_keys
 		WHERE key_hash = ? AND revoked_at IS NULL`, string(hash)).
 		Scan(&p.KeyID, &p.CompanyID, &p.KeyPrefix)

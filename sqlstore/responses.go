@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -70,10 +70,18 @@ func readResponses(ctx context.Context, q queryer, applicationID int64, now time
 // RecordResult marks a response started or completed.
 func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hiretrack.Response, error) {
 	var out hiretrack.Response
-	err := s.withTx(ctx, "record result", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "record result", func(tx *dialectTx) error {
 		companyID, now := p.Principal.CompanyID, s.clock()
 		r, err := readResponse(ctx, tx, companyID, p.ResponseID, now)
 		if err != nil {
+			return err
+		}
+		// The response is read again after the lock, because a concurrent
+		// report may have completed it meanwhile.
+		if err := lockApplication(ctx, tx, r.ApplicationID); err != nil {
+			return err
+		}
+		if r, err = readResponse(ctx, tx, companyID, p.ResponseID, now); err != nil {
 			return err
 		}
 		if r.CompletedAt != nil {
@@ -95,7 +103,7 @@ func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hir
 
 // applyResult writes the new status, score and data and the timeline event.
 // Reporting Started for a response already started changes nothing.
-func (s *Store) applyResult(ctx context.Context, tx *sql.Tx, p hiretrack.ResultParams, r hiretrack.Response, now time.Time) error {
+func (s *Store) applyResult(ctx context.Context, tx *dialectTx, p hiretrack.ResultParams, r hiretrack.Response, now time.Time) error {
 	if p.Status == hiretrack.InviteStarted && r.StartedAt != nil {
 		return nil
 	}

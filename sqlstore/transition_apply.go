@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,7 +20,7 @@ var eventTypes = map[hiretrack.TransitionKind]string{
 // applyTransition writes a planned transition: it closes the stage left,
 // moves the application, creates the new response, writes the timeline and
 // queues the emails.
-func (s *Store) applyTransition(ctx context.Context, tx *sql.Tx, p hiretrack.TransitionParams, pl *plan) error {
+func (s *Store) applyTransition(ctx context.Context, tx *dialectTx, p hiretrack.TransitionParams, pl *plan) error {
 	now, companyID := s.clock(), p.Principal.CompanyID
 	if err := expireOpenResponses(ctx, tx, pl.app.id, pl.from.ID); err != nil {
 		return err
@@ -60,7 +59,7 @@ func (s *Store) applyTransition(ctx context.Context, tx *sql.Tx, p hiretrack.Tra
 
 // expireOpenResponses closes the unfinished responses of the stage an
 // application leaves, so their links stop working.
-func expireOpenResponses(ctx context.Context, tx *sql.Tx, applicationID int64, stageID string) error {
+func expireOpenResponses(ctx context.Context, tx *dialectTx, applicationID int64, stageID string) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE responses SET invite_status = ?
 		WHERE application_id = ? AND stage_id = ? AND invite_status IN (?, ?)`,
@@ -73,7 +72,7 @@ func expireOpenResponses(ctx context.Context, tx *sql.Tx, applicationID int64, s
 
 // moveApplication sets the stage and status; a rejection remembers the stage
 // it came from and any other transition forgets it.
-func moveApplication(ctx context.Context, tx *sql.Tx, kind hiretrack.TransitionKind, pl *plan, now time.Time) error {
+func moveApplication(ctx context.Context, tx *dialectTx, kind hiretrack.TransitionKind, pl *plan, now time.Time) error {
 	var rejectedFrom *string
 	if pl.out.Status == hiretrack.ApplicationRejected {
 		rejectedFrom = &pl.from.ID
@@ -89,7 +88,7 @@ func moveApplication(ctx context.Context, tx *sql.Tx, kind hiretrack.TransitionK
 
 // queueTransitionEmail queues the invite email of the new response for
 // sendlink, or the rejection email.
-func (s *Store) queueTransitionEmail(ctx context.Context, tx *sql.Tx, p hiretrack.TransitionParams, pl *plan, now time.Time) error {
+func (s *Store) queueTransitionEmail(ctx context.Context, tx *dialectTx, p hiretrack.TransitionParams, pl *plan, now time.Time) error {
 	actor := p.Principal.Actor()
 	switch {
 	case pl.out.ResponseID != 0 && p.Format == hiretrack.InviteSendLink:

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // elsewhere: the application starts with its track invitation completed.
 func (s *Store) ImportApplication(ctx context.Context, p hiretrack.ImportParams) (hiretrack.Transition, error) {
 	var out hiretrack.Transition
-	err := s.withTx(ctx, "import application", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "import application", func(tx *dialectTx) error {
 		companyID, now := p.Principal.CompanyID, s.clock()
 		track, err := readTrack(ctx, tx, companyID, p.TrackID)
 		if err != nil {
@@ -41,7 +41,7 @@ func (s *Store) ImportApplication(ctx context.Context, p hiretrack.ImportParams)
 
 // importAnswers checks the answers against the first stage's form and
 // returns them in question order.
-func importAnswers(ctx context.Context, tx *sql.Tx, first hiretrack.Stage, fields map[string]string) ([]hiretrack.Answer, error) {
+func importAnswers(ctx context.Context, tx *dialectTx, first hiretrack.Stage, fields map[string]string) ([]hiretrack.Answer, error) {
 	m, err := scanModule(tx.QueryRowContext(ctx, `SELECT `+moduleColumns+` FROM modules WHERE id = ?`, *first.ModuleID))
 	if err != nil {
 		return nil, fmt.Errorf("read module %d: %w", *first.ModuleID, err)
@@ -76,7 +76,7 @@ func importAnswers(ctx context.Context, tx *sql.Tx, first hiretrack.Stage, field
 }
 
 // checkNotApplied returns already_applied when the candidate is in the track.
-func checkNotApplied(ctx context.Context, tx *sql.Tx, trackID, candidateID int64) error {
+func checkNotApplied(ctx context.Context, tx *dialectTx, trackID, candidateID int64) error {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE track_id = ? AND candidate_id = ?`,
 		trackID, candidateID).Scan(&id)
@@ -93,7 +93,7 @@ func checkNotApplied(ctx context.Context, tx *sql.Tx, trackID, candidateID int64
 }
 
 // insertImported creates the application and its completed first response.
-func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, p hiretrack.ImportParams, answers []hiretrack.Answer, out *hiretrack.Transition, now time.Time) error {
+func (s *Store) insertImported(ctx context.Context, tx *dialectTx, p hiretrack.ImportParams, answers []hiretrack.Answer, out *hiretrack.Transition, now time.Time) error {
 	companyID, actor := p.Principal.CompanyID, p.Principal.Actor()
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO applications (company_id, track_id, candidate_id, stage_id, status, created_at, updated_at)

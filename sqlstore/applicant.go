@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // Applicant returns one application with its stages, responses and timeline.
 func (s *Store) Applicant(ctx context.Context, companyID, trackID, applicationID int64) (hiretrack.ApplicantDetail, error) {
 	var d hiretrack.ApplicantDetail
-	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return d, hiretrack.Internal("read applicant", err)
 	}
@@ -25,7 +25,7 @@ func (s *Store) Applicant(ctx context.Context, companyID, trackID, applicationID
 }
 
 // readApplicant reads everything in one read transaction, so the parts agree.
-func (s *Store) readApplicant(ctx context.Context, tx *sql.Tx, companyID, trackID, applicationID int64) (hiretrack.ApplicantDetail, error) {
+func (s *Store) readApplicant(ctx context.Context, tx *dialectTx, companyID, trackID, applicationID int64) (hiretrack.ApplicantDetail, error) {
 	var d hiretrack.ApplicantDetail
 	track, err := readTrack(ctx, tx, companyID, trackID)
 	if err != nil {

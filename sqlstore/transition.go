@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/hiretrack/hiretrack"
@@ -25,7 +24,10 @@ func (s *Store) Transition(ctx context.Context, p hiretrack.TransitionParams) (h
 	}
 
 	var out hiretrack.Transition
-	err := s.withTx(ctx, "transition", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "transition", func(tx *dialectTx) error {
+		if err := lockApplication(ctx, tx, p.ApplicationID); err != nil {
+			return err
+		}
 		pl, err := s.planTransition(ctx, tx, p)
 		if err != nil {
 			return err
@@ -40,7 +42,7 @@ func (s *Store) Transition(ctx context.Context, p hiretrack.TransitionParams) (h
 }
 
 func (s *Store) dryRun(ctx context.Context, p hiretrack.TransitionParams) (hiretrack.Transition, error) {
-	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return hiretrack.Transition{}, hiretrack.Internal("dry run", err)
 	}

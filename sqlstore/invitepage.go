@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -25,8 +25,12 @@ type inviteRow struct {
 // readInvite finds the response of a token hash and checks the link is
 // usable: KindNotFound for an unknown token, KindGone for one that was used,
 // whose application left the stage, or that expired.
-func (s *Store) readInvite(ctx context.Context, tx *sql.Tx, hash hiretrack.SecretHash) (inviteRow, error) {
+func (s *Store) readInvite(ctx context.Context, tx *dialectTx, hash hiretrack.SecretHash) (inviteRow, error) {
 	var in inviteRow
+	if err := lockInviteApplication(ctx, tx, hash); err != nil {
+		return in, err
+	}
+
 	var moduleID int64
 	var opened, started nullTime
 	err := tx.QueryRowContext(ctx, `
@@ -57,6 +61,26 @@ func (s *Store) readInvite(ctx context.Context, tx *sql.Tx, hash hiretrack.Secre
 	return in, s.checkUsable(in)
 }
 
+// lockInviteApplication locks the application of a token's response, so
+// that the reads of readInvite that follow see the writes of any candidate
+// page request, result report or transition that ran at the same time. A
+// reissue that changed the token meanwhile makes readInvite find no
+// response. On SQLite, and for an unknown token, it does nothing.
+func lockInviteApplication(ctx context.Context, tx *dialectTx, hash hiretrack.SecretHash) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	var applicationID int64
+	err := tx.QueryRowContext(ctx, `SELECT application_id FROM responses WHERE token_hash = ?`, string(hash)).Scan(&applicationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read invite: %w", err)
+	}
+	return lockApplication(ctx, tx, applicationID)
+}
+
 // checkUsable returns a KindGone error when the link can no longer be used.
 func (s *Store) checkUsable(in inviteRow) error {
 	switch {
@@ -78,7 +102,7 @@ func (s *Store) checkUsable(in inviteRow) error {
 // OpenInvite returns the page of a usable link and records the first opening.
 func (s *Store) OpenInvite(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.InvitePage, error) {
 	var page hiretrack.InvitePage
-	err := s.withTx(ctx, "open invite", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "open invite", func(tx *dialectTx) error {
 		in, err := s.readInvite(ctx, tx, hash)
 		page = in.page
 		if err != nil || in.opened {
@@ -92,7 +116,7 @@ func (s *Store) OpenInvite(ctx context.Context, hash hiretrack.SecretHash) (hire
 // StartInvite marks the response of a non-form stage Started.
 func (s *Store) StartInvite(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.InvitePage, error) {
 	var page hiretrack.InvitePage
-	err := s.withTx(ctx, "start invite", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "start invite", func(tx *dialectTx) error {
 		in, err := s.readInvite(ctx, tx, hash)
 		if err != nil {
 			return err
@@ -111,7 +135,7 @@ func (s *Store) StartInvite(ctx context.Context, hash hiretrack.SecretHash) (hir
 }
 
 // markResponse sets one time column, and the status when given, and appends the event.
-func (s *Store) markResponse(ctx context.Context, tx *sql.Tx, in inviteRow, column string, status hiretrack.InviteStatus, eventType string) error {
+func (s *Store) markResponse(ctx context.Context, tx *dialectTx, in inviteRow, column string, status hiretrack.InviteStatus, eventType string) error {
 	now := s.clock()
 	query := `UPDATE responses SET ` + column + ` = ? WHERE id = ?`
 	args := []any{formatTime(now), in.page.ResponseID}
@@ -135,7 +159,7 @@ func (s *Store) markResponse(ctx context.Context, tx *sql.Tx, in inviteRow, colu
 // SubmitForm validates and stores form answers and completes the response.
 func (s *Store) SubmitForm(ctx context.Context, hash hiretrack.SecretHash, values []string) (hiretrack.InvitePage, error) {
 	var page hiretrack.InvitePage
-	err := s.withTx(ctx, "submit form", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "submit form", func(tx *dialectTx) error {
 		in, err := s.readInvite(ctx, tx, hash)
 		page = in.page
 		if err != nil {
@@ -185,7 +209,7 @@ func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.
 }
 
 // completeForm stores the answers and marks the response Completed.
-func (s *Store) completeForm(ctx context.Context, tx *sql.Tx, in inviteRow, answers []hiretrack.Answer) error {
+func (s *Store) completeForm(ctx context.Context, tx *dialectTx, in inviteRow, answers []hiretrack.Answer) error {
 	at := s.clock()
 	now := formatTime(at)
 	data := jsonText(map[string]any{"answers": answers})

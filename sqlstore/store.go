@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -17,22 +18,27 @@ import (
 // to the River client; it must use tx so the job commits with the change.
 type JobInserter func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error
 
-// Store implements hiretrack.Store on SQLite.
+// Store implements hiretrack.Store on SQLite or PostgreSQL.
 type Store struct {
 	db        *DB
 	insertJob JobInserter
 	now       func() time.Time
+	logger    *slog.Logger
 }
 
 var _ hiretrack.Store = (*Store)(nil)
 
 // NewStore returns a Store on db. insertJob queues emails; now is the clock
-// (time.Now when nil), injectable so tests can move past an expiry.
-func NewStore(db *DB, insertJob JobInserter, now func() time.Time) *Store {
+// (time.Now when nil), injectable so tests can move past an expiry. logger
+// (slog.Default when nil) receives the retries of conflicting transactions.
+func NewStore(db *DB, insertJob JobInserter, now func() time.Time, logger *slog.Logger) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, insertJob: insertJob, now: now}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Store{db: db, insertJob: insertJob, now: now, logger: logger}
 }
 
 // clock returns the current time as stored: UTC, in whole microseconds.
@@ -86,23 +92,6 @@ func (x textTime) Scan(v any) error {
 	return nil
 }
 
-// withTx runs fn in a write transaction and commits when fn returns nil.
-func (s *Store) withTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return hiretrack.Internal(op, fmt.Errorf("begin: %w", err))
-	}
-	defer tx.Rollback()
-
-	if err := fn(tx); err != nil {
-		return wrapInternal(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return hiretrack.Internal(op, fmt.Errorf("commit: %w", err))
-	}
-	return nil
-}
-
 // wrapInternal leaves coded errors as they are and wraps any other error.
 func wrapInternal(op string, err error) error {
 	var e *hiretrack.Error
@@ -129,7 +118,7 @@ func newStageID() (string, error) {
 }
 
 // insertEvent appends one timeline event.
-func insertEvent(ctx context.Context, tx *sql.Tx, e eventRow) error {
+func insertEvent(ctx context.Context, tx *dialectTx, e eventRow) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO events (company_id, application_id, response_id, stage_id, type, actor, data, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

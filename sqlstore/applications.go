@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func readApplication(ctx context.Context, q queryer, companyID, trackID, applica
 // upsertCandidate returns the company's candidate with this email, creating
 // it when there is none. Emails match case-insensitively; an existing
 // candidate keeps the name and spelling it was created with.
-func upsertCandidate(ctx context.Context, tx *sql.Tx, companyID int64, name, email string, now time.Time) (id int64, storedName, storedEmail string, err error) {
+func upsertCandidate(ctx context.Context, tx *dialectTx, companyID int64, name, email string, now time.Time) (id int64, storedName, storedEmail string, err error) {
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO candidates (company_id, name, email, email_key, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (company_id, email_key) DO UPDATE SET email_key = excluded.email_key
@@ -76,7 +76,7 @@ type newResponse struct {
 
 // insertResponse creates a Pending response whose link expires after the
 // stage's invite_valid_hours.
-func insertResponse(ctx context.Context, tx *sql.Tx, r newResponse) (id int64, expiresAt time.Time, err error) {
+func insertResponse(ctx context.Context, tx *dialectTx, r newResponse) (id int64, expiresAt time.Time, err error) {
 	var hours int
 	if err := tx.QueryRowContext(ctx, `SELECT invite_valid_hours FROM stages WHERE id = ?`, r.stage.ID).Scan(&hours); err != nil {
 		return 0, time.Time{}, fmt.Errorf("read stage %s: %w", r.stage.ID, err)
@@ -96,8 +96,8 @@ func insertResponse(ctx context.Context, tx *sql.Tx, r newResponse) (id int64, e
 }
 
 // queueEmail inserts an email job and its timeline event.
-func (s *Store) queueEmail(ctx context.Context, tx *sql.Tx, companyID int64, job hiretrack.EmailJob, stageID, actor string, now time.Time) error {
-	if err := s.insertJob(ctx, tx, job); err != nil {
+func (s *Store) queueEmail(ctx context.Context, tx *dialectTx, companyID int64, job hiretrack.EmailJob, stageID, actor string, now time.Time) error {
+	if err := s.insertJob(ctx, tx.tx, job); err != nil {
 		return fmt.Errorf("queue invite email: %w", err)
 	}
 	var responseID *int64

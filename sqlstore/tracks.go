@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // CreateTrack stores a track with its regular and terminal stages.
 func (s *Store) CreateTrack(ctx context.Context, companyID int64, title string, inputs []hiretrack.StageInput) (hiretrack.Track, error) {
 	t := hiretrack.Track{Title: title, CreatedAt: s.clock()}
-	err := s.withTx(ctx, "create track", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "create track", func(tx *dialectTx) error {
 		if err := checkStageModules(ctx, tx, companyID, inputs); err != nil {
 			return err
 		}
@@ -32,7 +32,7 @@ func (s *Store) CreateTrack(ctx context.Context, companyID int64, title string, 
 }
 
 // checkStageModules checks that each stage's module exists and has the stage's type.
-func checkStageModules(ctx context.Context, tx *sql.Tx, companyID int64, inputs []hiretrack.StageInput) error {
+func checkStageModules(ctx context.Context, tx *dialectTx, companyID int64, inputs []hiretrack.StageInput) error {
 	for i, in := range inputs {
 		var typ hiretrack.ModuleType
 		err := tx.QueryRowContext(ctx, `SELECT type FROM modules WHERE id = ? AND company_id = ?`,
@@ -56,7 +56,7 @@ func checkStageModules(ctx context.Context, tx *sql.Tx, companyID int64, inputs 
 }
 
 // insertStages stores the regular stages at positions 1..n and then Hired and Rejected.
-func insertStages(ctx context.Context, tx *sql.Tx, trackID int64, inputs []hiretrack.StageInput) ([]hiretrack.Stage, error) {
+func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hiretrack.StageInput) ([]hiretrack.Stage, error) {
 	stages := make([]hiretrack.Stage, 0, len(inputs)+2)
 	for _, in := range inputs {
 		moduleID := in.ModuleID
@@ -86,7 +86,7 @@ func insertStages(ctx context.Context, tx *sql.Tx, trackID int64, inputs []hiret
 
 // Track returns one track of the company with its stages.
 func (s *Store) Track(ctx context.Context, companyID, trackID int64) (hiretrack.Track, error) {
-	t, err := readTrack(ctx, s.db.Read, companyID, trackID)
+	t, err := readTrack(ctx, s.read(), companyID, trackID)
 	if err != nil {
 		return t, wrapInternal("read track", err)
 	}
@@ -131,7 +131,7 @@ func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stag
 
 // Tracks returns the company's tracks with their stages, oldest first.
 func (s *Store) Tracks(ctx context.Context, companyID int64) ([]hiretrack.Track, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM tracks WHERE company_id = ? ORDER BY id`, companyID)
+	rows, err := s.read().QueryContext(ctx, `SELECT id FROM tracks WHERE company_id = ? ORDER BY id`, companyID)
 	if err != nil {
 		return nil, hiretrack.Internal("list tracks", err)
 	}
@@ -151,7 +151,7 @@ func (s *Store) Tracks(ctx context.Context, companyID int64) ([]hiretrack.Track,
 
 	tracks := []hiretrack.Track{}
 	for _, id := range ids {
-		t, err := readTrack(ctx, s.db.Read, companyID, id)
+		t, err := readTrack(ctx, s.read(), companyID, id)
 		if err != nil {
 			return nil, wrapInternal("list tracks", err)
 		}

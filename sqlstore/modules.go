@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func (s *Store) CreateModule(ctx context.Context, companyID int64, m hiretrack.M
 	}
 
 	m.CreatedAt = s.clock()
-	err = s.withTx(ctx, "create module", func(tx *sql.Tx) error {
+	err = s.withTx(ctx, "create module", func(tx *dialectTx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO modules (company_id, type, name, launch_url, questions, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -34,7 +34,7 @@ const moduleColumns = `id, type, name, launch_url, questions, created_at`
 
 // Module returns one module of the company.
 func (s *Store) Module(ctx context.Context, companyID, moduleID int64) (hiretrack.Module, error) {
-	m, err := scanModule(s.db.Read.QueryRowContext(ctx,
+	m, err := scanModule(s.read().QueryRowContext(ctx,
 		`SELECT `+moduleColumns+` FROM modules WHERE id = ? AND company_id = ?`, moduleID, companyID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, hiretrack.NotFoundf("module %d not found", moduleID)
@@ -47,7 +47,7 @@ func (s *Store) Module(ctx context.Context, companyID, moduleID int64) (hiretrac
 
 // Modules returns the company's modules, oldest first.
 func (s *Store) Modules(ctx context.Context, companyID int64) ([]hiretrack.Module, error) {
-	rows, err := s.db.Read.QueryContext(ctx,
+	rows, err := s.read().QueryContext(ctx,
 		`SELECT `+moduleColumns+` FROM modules WHERE company_id = ? ORDER BY id`, companyID)
 	if err != nil {
 		return nil, hiretrack.Internal("list modules", err)

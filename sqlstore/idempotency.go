@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -33,9 +33,16 @@ type idempotencyRow struct {
 }
 
 // ClaimIdempotencyKey reserves a key, or returns the response stored under it.
+//
+// On PostgreSQL two claims of one key can run at once. The read locks an
+// existing row, so the second claim waits and then sees the first one's
+// reservation. When there is no row yet, both may insert one. The second
+// insert then fails with a unique violation once the first commits, and
+// withTx runs the claim again, which reads the first one's row.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, c hiretrack.IdempotencyClaim) (hiretrack.IdempotencyRecord, error) {
 	var record hiretrack.IdempotencyRecord
-	err := s.withTx(ctx, "claim idempotency key", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "claim idempotency key", func(tx *dialectTx) error {
+		record = hiretrack.IdempotencyRecord{}
 		now := s.clock()
 		if err := deleteExpiredIdempotencyKeys(ctx, tx, now); err != nil {
 			return err
@@ -51,6 +58,9 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c hiretrack.Idempotency
 		}
 
 		record = hiretrack.IdempotencyRecord{ClaimedAt: now, TookOver: found}
+		if found {
+			return takeOverIdempotencyKey(ctx, tx, c, now)
+		}
 		return reserveIdempotencyKey(ctx, tx, c, now)
 	})
 	return record, err
@@ -58,7 +68,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c hiretrack.Idempotency
 
 // CompleteIdempotencyKey stores the response of a reservation.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, c hiretrack.IdempotencyClaim, claimedAt time.Time, resp hiretrack.IdempotentResponse) error {
-	result, err := s.db.Write.ExecContext(ctx, `
+	result, err := s.write().ExecContext(ctx, `
 		UPDATE idempotency_keys
 		SET status_code = ?, content_type = ?, response_body = ?, completed_at = ?
 		WHERE company_id = ? AND key = ? AND request_hash = ? AND created_at = ? AND completed_at IS NULL`,
@@ -81,7 +91,7 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, c hiretrack.Idempote
 
 // ReleaseIdempotencyKey deletes a reservation that is still in progress.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, c hiretrack.IdempotencyClaim, claimedAt time.Time) error {
-	_, err := s.db.Write.ExecContext(ctx, `
+	_, err := s.write().ExecContext(ctx, `
 		DELETE FROM idempotency_keys
 		WHERE company_id = ? AND key = ? AND request_hash = ? AND created_at = ? AND completed_at IS NULL`,
 		c.CompanyID, c.Key, c.RequestHash, formatTime(claimedAt))
@@ -93,7 +103,7 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, c hiretrack.Idempoten
 
 // deleteExpiredIdempotencyKeys deletes the rows of every company that are
 // past idempotencyKeyLifetime, so that expired keys read as absent.
-func deleteExpiredIdempotencyKeys(ctx context.Context, tx *sql.Tx, now time.Time) error {
+func deleteExpiredIdempotencyKeys(ctx context.Context, tx *dialectTx, now time.Time) error {
 	cutoff := now.Add(-idempotencyKeyLifetime)
 	_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at <= ?`, formatTime(cutoff))
 	if err != nil {
@@ -102,11 +112,12 @@ func deleteExpiredIdempotencyKeys(ctx context.Context, tx *sql.Tx, now time.Time
 	return nil
 }
 
-// readIdempotencyKey reads the row of a key. found is false when there is none.
-func readIdempotencyKey(ctx context.Context, tx *sql.Tx, c hiretrack.IdempotencyClaim) (row idempotencyRow, found bool, err error) {
+// readIdempotencyKey reads and locks the row of a key. found is false when
+// there is none.
+func readIdempotencyKey(ctx context.Context, tx *dialectTx, c hiretrack.IdempotencyClaim) (row idempotencyRow, found bool, err error) {
 	err = tx.QueryRowContext(ctx, `
 		SELECT request_hash, status_code, content_type, response_body, created_at, completed_at
-		FROM idempotency_keys WHERE company_id = ? AND key = ?`, c.CompanyID, c.Key).
+		FROM idempotency_keys WHERE company_id = ? AND key = ?`+tx.dialect.rowLock(), c.CompanyID, c.Key).
 		Scan(&row.requestHash, &row.statusCode, &row.contentType, &row.body, textTime{&row.createdAt}, &row.completedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
@@ -143,18 +154,28 @@ func replayOf(row idempotencyRow, c hiretrack.IdempotencyClaim) (*hiretrack.Idem
 	}, nil
 }
 
-// reserveIdempotencyKey inserts an in-progress row for the claim, replacing
-// an abandoned one.
-func reserveIdempotencyKey(ctx context.Context, tx *sql.Tx, c hiretrack.IdempotencyClaim, now time.Time) error {
+// reserveIdempotencyKey inserts an in-progress row for the claim. It fails
+// with a unique violation when another claim inserted the key meanwhile.
+func reserveIdempotencyKey(ctx context.Context, tx *dialectTx, c hiretrack.IdempotencyClaim, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO idempotency_keys (company_id, key, request_hash, created_at)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (company_id, key) DO UPDATE SET
-			request_hash = excluded.request_hash, status_code = NULL, content_type = NULL,
-			response_body = NULL, created_at = excluded.created_at, completed_at = NULL`,
+		INSERT INTO idempotency_keys (company_id, key, request_hash, created_at) VALUES (?, ?, ?, ?)`,
 		c.CompanyID, c.Key, c.RequestHash, formatTime(now))
 	if err != nil {
 		return fmt.Errorf("reserve idempotency key: %w", err)
+	}
+	return nil
+}
+
+// takeOverIdempotencyKey replaces an abandoned reservation, which the claim
+// has read and locked, with an in-progress row for the claim.
+func takeOverIdempotencyKey(ctx context.Context, tx *dialectTx, c hiretrack.IdempotencyClaim, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE idempotency_keys SET request_hash = ?, status_code = NULL, content_type = NULL,
+			response_body = NULL, created_at = ?, completed_at = NULL
+		WHERE company_id = ? AND key = ?`,
+		c.RequestHash, formatTime(now), c.CompanyID, c.Key)
+	if err != nil {
+		return fmt.Errorf("take over idempotency key: %w", err)
 	}
 	return nil
 }

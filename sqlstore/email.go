@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // InviteEmail returns what the mail worker needs for one response.
 func (s *Store) InviteEmail(ctx context.Context, responseID int64) (hiretrack.InviteEmail, error) {
 	m := hiretrack.InviteEmail{ResponseID: responseID}
-	err := s.db.Read.QueryRowContext(ctx, `
+	err := s.read().QueryRowContext(ctx, `
 		SELECT r.application_id, c.name, c.email, t.title, st.name, r.token_sealed, r.expires_at
 		FROM responses r
 		JOIN applications a ON a.id = r.application_id
@@ -34,7 +34,7 @@ func (s *Store) InviteEmail(ctx context.Context, responseID int64) (hiretrack.In
 // An event of a job without a response, such as a rejection, has the
 // application's current stage and a NULL response_id.
 func (s *Store) RecordEmailEvent(ctx context.Context, job hiretrack.EmailJob, eventType string, data map[string]any) error {
-	return s.withTx(ctx, "record email event", func(tx *sql.Tx) error {
+	return s.withTx(ctx, "record email event", func(tx *dialectTx) error {
 		companyID, stageID, err := emailEventStage(ctx, tx, job)
 		if err != nil {
 			return err
@@ -53,7 +53,7 @@ func (s *Store) RecordEmailEvent(ctx context.Context, job hiretrack.EmailJob, ev
 
 // emailEventStage returns the company and stage of the response that job
 // names, or of its application when it names no response.
-func emailEventStage(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) (companyID int64, stageID string, err error) {
+func emailEventStage(ctx context.Context, tx *dialectTx, job hiretrack.EmailJob) (companyID int64, stageID string, err error) {
 	query, table, id := `SELECT company_id, stage_id FROM responses WHERE id = ?`, "response", job.ResponseID
 	if job.ResponseID == 0 {
 		query, table, id = `SELECT company_id, stage_id FROM applications WHERE id = ?`, "application", job.ApplicationID
@@ -69,7 +69,7 @@ func emailEventStage(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) (c
 // of one application.
 func (s *Store) RejectionEmail(ctx context.Context, applicationID int64) (hiretrack.RejectionEmail, error) {
 	m := hiretrack.RejectionEmail{ApplicationID: applicationID}
-	err := s.db.Read.QueryRowContext(ctx, `
+	err := s.read().QueryRowContext(ctx, `
 		SELECT c.name, c.email, t.title, a.status
 		FROM applications a
 		JOIN candidates c ON c.id = a.candidate_id

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // Applicants returns one page of a track's applicants.
 func (s *Store) Applicants(ctx context.Context, companyID int64, q hiretrack.ApplicantQuery) (hiretrack.ApplicantPage, error) {
 	var page hiretrack.ApplicantPage
-	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return page, hiretrack.Internal("list applicants", err)
 	}
@@ -38,7 +38,7 @@ func (s *Store) Applicants(ctx context.Context, companyID int64, q hiretrack.App
 
 // listApplicants counts and reads in one read transaction, so the total and
 // the rows agree.
-func (s *Store) listApplicants(ctx context.Context, tx *sql.Tx, companyID int64, q hiretrack.ApplicantQuery) (hiretrack.ApplicantPage, error) {
+func (s *Store) listApplicants(ctx context.Context, tx *dialectTx, companyID int64, q hiretrack.ApplicantQuery) (hiretrack.ApplicantPage, error) {
 	var page hiretrack.ApplicantPage
 	if q.PerPage < 1 || (q.After == "" && q.Page < 1) {
 		return page, fmt.Errorf("invalid applicant query: per_page %d, page %d", q.PerPage, q.Page)
@@ -59,7 +59,7 @@ func (s *Store) listApplicants(ctx context.Context, tx *sql.Tx, companyID int64,
 	}
 
 	now := s.now()
-	filter := newApplicantFilter(q, now)
+	filter := newApplicantFilter(q, now, tx.dialect)
 	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM applications a WHERE `+filter.where, filter.args...).Scan(&page.Total)
 	if err != nil {
 		return page, fmt.Errorf("count applicants of track %d: %w", track.ID, err)
@@ -92,8 +92,9 @@ func checkStageFilter(track hiretrack.Track, stageID string) error {
 
 // applicantFilter is a WHERE clause on applications a, with its arguments.
 type applicantFilter struct {
-	where string
-	args  []any
+	where   string
+	args    []any
+	dialect Dialect
 
 	// scan is set when a condition cannot use an index. The page query then
 	// reads the track's rows in id order and sorts the matches, which is one
@@ -112,9 +113,10 @@ const stageInviteStatusSQL = `(CASE WHEN a.stage_invite_status <> 'Completed' AN
 	THEN 'Expired' ELSE a.stage_invite_status END)`
 
 // newApplicantFilter returns the filters of q. Name and email match
-// substrings with instr, because LIKE would treat % and _ in them as
-// wildcards and folds only ASCII letters.
-func newApplicantFilter(q hiretrack.ApplicantQuery, now time.Time) applicantFilter {
+// substrings with instr on SQLite and strpos on PostgreSQL, because LIKE
+// would treat % and _ in them as wildcards and, on SQLite, folds only ASCII
+// letters.
+func newApplicantFilter(q hiretrack.ApplicantQuery, now time.Time, dialect Dialect) applicantFilter {
 	conditions := []string{"a.track_id = ?"}
 	args := []any{q.TrackID}
 	add := func(condition string, values ...any) {
@@ -122,11 +124,15 @@ func newApplicantFilter(q hiretrack.ApplicantQuery, now time.Time) applicantFilt
 		args = append(args, values...)
 	}
 
+	position := "instr"
+	if dialect == Postgres {
+		position = "strpos"
+	}
 	if q.Name != "" {
-		add("instr(a.name_key, ?) > 0", strings.ToLower(q.Name))
+		add(position+"(a.name_key, ?) > 0", strings.ToLower(q.Name))
 	}
 	if q.Email != "" {
-		add("instr(a.email_key, ?) > 0", strings.ToLower(q.Email))
+		add(position+"(a.email_key, ?) > 0", strings.ToLower(q.Email))
 	}
 	if q.StageID != "" {
 		add("a.stage_id = ?", q.StageID)
@@ -141,7 +147,7 @@ func newApplicantFilter(q hiretrack.ApplicantQuery, now time.Time) applicantFilt
 		add("a.updated_at >= ?", formatTime(ceilMicrosecond(q.UpdatedSince)))
 	}
 	scan := q.Name != "" || q.Email != "" || q.StageID != "" || q.Status != "" || q.InviteStatus != ""
-	return applicantFilter{where: strings.Join(conditions, " AND "), args: args, scan: scan}
+	return applicantFilter{where: strings.Join(conditions, " AND "), args: args, dialect: dialect, scan: scan}
 }
 
 // ceilMicrosecond rounds t up to a whole microsecond. Stored times are whole
@@ -199,10 +205,11 @@ func (o applicantOrder) by(key, id string) string {
 // id, then those with a greater column (smaller ones for descending). The
 // two parts are separate range scans of the index, joined with UNION ALL,
 // because SQLite seeks only on the first column of a row-value comparison
-// and would step through every row that ties on k.
+// and would step through every row that ties on k. PostgreSQL has no index
+// hints, so INDEXED BY is SQLite's alone and its planner chooses there.
 func (o applicantOrder) pageIDs(filter applicantFilter, after *applicantCursor, limit int, offset int64) (string, []any) {
 	from := `applications a`
-	if filter.scan {
+	if filter.scan && filter.dialect == SQLite {
 		from += ` INDEXED BY applications_track`
 	}
 	selectFrom := `SELECT a.id, a.` + o.column + ` AS sort_key FROM ` + from + ` WHERE ` + filter.where
@@ -217,7 +224,7 @@ func (o applicantOrder) pageIDs(filter applicantFilter, after *applicantCursor, 
 	}
 	ties := selectFrom + ` AND a.` + o.column + ` = ? AND a.id ` + beyond + ` ? ORDER BY ` + idOrder + ` LIMIT ?`
 	rest := selectFrom + ` AND a.` + o.column + ` ` + beyond + ` ? ORDER BY ` + o.by("a."+o.column, "a.id") + ` LIMIT ?`
-	query := `SELECT id, sort_key FROM (` + ties + `) UNION ALL SELECT id, sort_key FROM (` + rest + `)`
+	query := `SELECT id, sort_key FROM (` + ties + `) AS ties UNION ALL SELECT id, sort_key FROM (` + rest + `) AS rest`
 
 	args := append([]any{}, filter.args...)
 	args = append(args, after.key, after.id, limit)
@@ -229,16 +236,22 @@ func (o applicantOrder) pageIDs(filter applicantFilter, after *applicantCursor, 
 // readApplicantRows reads up to q.PerPage+1 applicants, one more than a page
 // so the caller can tell whether a next page exists, and their sort keys.
 // The page's ids are chosen first, so the joins and the track invitation
-// lookup run only for those rows.
-func readApplicantRows(ctx context.Context, tx *sql.Tx, track hiretrack.Track, filter applicantFilter, order applicantOrder,
+// lookup run only for those rows. On SQLite, CROSS JOIN keeps the planner
+// from reordering the page after applications; PostgreSQL has no such
+// form and plans the inner join on the page's few rows itself.
+func readApplicantRows(ctx context.Context, tx *dialectTx, track hiretrack.Track, filter applicantFilter, order applicantOrder,
 	after *applicantCursor, q hiretrack.ApplicantQuery, now time.Time) ([]hiretrack.ApplicantRow, []any, error) {
 	limit := q.PerPage + 1
 	pageQuery, args := order.pageIDs(filter, after, limit, (q.Page-1)*int64(q.PerPage))
+	join := "CROSS JOIN"
+	if tx.dialect == Postgres {
+		join = "JOIN"
+	}
 	query := `
 		SELECT a.id, a.candidate_id, c.name, c.email, a.status, a.stage_id, a.created_at, a.updated_at, a.score,
 			a.stage_invite_status, a.stage_invite_expires_at, inv.invite_status, inv.expires_at, page.sort_key
 		FROM (` + pageQuery + `) AS page
-		CROSS JOIN applications a ON a.id = page.id
+		` + join + ` applications a ON a.id = page.id
 		JOIN candidates c ON c.id = a.candidate_id
 		LEFT JOIN responses inv ON inv.id = (
 			SELECT min(r.id) FROM responses r WHERE r.application_id = a.id AND r.stage_id = ?)
@@ -397,7 +410,7 @@ func (o applicantOrder) parseCursorKey(raw json.RawMessage) (any, bool) {
 // inserts or updates one of its responses must call it after those writes.
 // Otherwise the list filters and sorts on stale values and disagrees with the
 // applicant detail.
-func refreshApplicantSummary(ctx context.Context, tx *sql.Tx, applicationID int64) error {
+func refreshApplicantSummary(ctx context.Context, tx *dialectTx, applicationID int64) error {
 	var name, emailKey string
 	err := tx.QueryRowContext(ctx, `
 		SELECT c.name, c.email_key FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = ?`,
