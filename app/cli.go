@@ -28,22 +28,38 @@ DB is the path of a SQLite file or a postgres:// URL.
 // errUsage marks errors whose message is already the full explanation.
 var errUsage = errors.New("usage")
 
+// unknownCommandError names a command that does not exist; the usage follows it.
+type unknownCommandError struct{ name string }
+
+func (e unknownCommandError) Error() string { return fmt.Sprintf("unknown command %q", e.name) }
+
 // Run runs the command line and returns the process exit code. ctx ends
 // the serve command; getenv reads the environment.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	err := dispatch(ctx, args, stdout, stderr, getenv, logger)
+	var unknown unknownCommandError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &unknown):
+		fmt.Fprintf(stderr, "hiretrack: %v\n\n%s", err, usage)
+		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	logger.Error("command failed", "error", err)
+	// The server logs as JSON; a command that fails says so in plain text.
+	fmt.Fprintf(stderr, "hiretrack: %v\n", err)
 	return 1
+}
+
+// toolLogger is the logger of the one-shot commands: it shows warnings and
+// errors only, so migration progress does not bury the command's output.
+func toolLogger(stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, logger *slog.Logger) error {
@@ -55,16 +71,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return serveCommand(ctx, args[1:], stderr, getenv, logger)
 	case "keys":
 		if len(args) < 2 || args[1] != "create" {
-			return errUsage
+			return unknownCommandError{name: strings.Join(args[:min(len(args), 2)], " ")}
 		}
-		return keysCreateCommand(ctx, args[2:], stdout, stderr, getenv, logger)
+		return keysCreateCommand(ctx, args[2:], stdout, stderr, getenv, toolLogger(stderr))
 	case "demo":
-		return demoCommand(ctx, args[1:], stdout, stderr, getenv, logger)
+		return demoCommand(ctx, args[1:], stdout, stderr, getenv, toolLogger(stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return errUsage
+	return unknownCommandError{name: args[0]}
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -132,7 +132,7 @@ func readTrackFile(path string) (trackFile, error) {
 	var tf trackFile
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return tf, fmt.Errorf("read track definition: %w", err)
+		return tf, fmt.Errorf("read track definition (set its path with --track): %w", err)
 	}
 	if err := json.Unmarshal(data, &tf); err != nil {
 		return tf, fmt.Errorf("parse %s: %w", path, err)
@@ -152,7 +152,7 @@ func readTrackFile(path string) (trackFile, error) {
 func readCandidates(path string) ([][2]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read candidates: %w", err)
+		return nil, fmt.Errorf("read candidates (set their path with --candidates): %w", err)
 	}
 	defer f.Close()
 

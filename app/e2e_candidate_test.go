@@ -128,7 +128,7 @@ func TestCandidateFormPage(t *testing.T) {
 		p := e.postPage(inv.InviteLink, url.Values{"q1": {"Because."}, "q2": {"Six months"}})
 
 		require.Equal(t, http.StatusBadRequest, p.Status, "page: %s", p.HTML)
-		require.Contains(t, p.HTML, "&#34;Notice period&#34; must be one of: None, One month, Three months")
+		require.Contains(t, p.HTML, "&#34;Notice period&#34; is &#34;Six months&#34;; it must be one of: None, One month, Three months")
 		require.Contains(t, p.HTML, ">Because.</textarea>")
 		require.Equal(t, "Pending", e.applicant(tr.ID, inv.ApplicationID).Responses[0].InviteStatus)
 	})
@@ -393,7 +393,7 @@ func TestCandidatePageEscapesText(t *testing.T) {
 		p := e.postPage(inv.InviteLink, url.Values{"q1": {"</textarea><b>answer</b>"}, "q2": {"Soon"}})
 
 		require.Equal(t, http.StatusBadRequest, p.Status, "page: %s", p.HTML)
-		require.Contains(t, p.HTML, `<p class="error" role="alert">&#34;Pick&#34; must be one of: &lt;Now&gt;, Later &amp; more</p>`)
+		require.Contains(t, p.HTML, `<p class="error" role="alert">&#34;Pick&#34; is &#34;Soon&#34;; it must be one of: &lt;Now&gt;, Later &amp; more</p>`)
 		require.Contains(t, p.HTML, "&lt;/textarea&gt;&lt;b&gt;answer&lt;/b&gt;</textarea>")
 		require.NotContains(t, p.HTML, "<b>answer</b>")
 	})

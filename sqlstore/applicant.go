@@ -55,7 +55,9 @@ func (s *Store) readApplicant(ctx context.Context, tx *dialectTx, companyID, tra
 
 // summarize builds the applicant row. stage_status is the status of the
 // latest response in the current stage, or the application status in a
-// terminal stage; score is that of the latest scored response.
+// terminal stage; score is that of the latest scored response. The track
+// invitation status follows the rule advance checks: Completed when any
+// first-stage response is completed, else the status of the latest one.
 func summarize(app applicationRow, track hiretrack.Track, responses []hiretrack.Response) hiretrack.Applicant {
 	a := hiretrack.Applicant{
 		ApplicationID: app.id, CandidateID: app.candidateID, Name: app.name, Email: app.email,
@@ -63,7 +65,7 @@ func summarize(app applicationRow, track hiretrack.Track, responses []hiretrack.
 	}
 	first := track.Stages[0].ID
 	for _, r := range responses {
-		if r.StageID == first && a.TrackInvitationStatus == "" {
+		if r.StageID == first && a.TrackInvitationStatus != hiretrack.InviteCompleted {
 			a.TrackInvitationStatus = r.InviteStatus
 		}
 		if r.StageID == app.stageID {

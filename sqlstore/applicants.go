@@ -254,7 +254,8 @@ func readApplicantRows(ctx context.Context, tx *dialectTx, track hiretrack.Track
 		` + join + ` applications a ON a.id = page.id
 		JOIN candidates c ON c.id = a.candidate_id
 		LEFT JOIN responses inv ON inv.id = (
-			SELECT min(r.id) FROM responses r WHERE r.application_id = a.id AND r.stage_id = ?)
+			SELECT r.id FROM responses r WHERE r.application_id = a.id AND r.stage_id = ?
+			ORDER BY r.invite_status = 'Completed' DESC, r.id DESC LIMIT 1)
 		ORDER BY ` + order.by("page.sort_key", "page.id") + ` LIMIT ?`
 	args = append(args, track.Stages[0].ID, limit)
 
@@ -280,8 +281,8 @@ func readApplicantRows(ctx context.Context, tx *dialectTx, track hiretrack.Track
 // scanApplicantRow reads one row of readApplicantRows. Its statuses follow
 // the rules of summarize, which builds the applicant detail. stage_status is
 // the status of the latest response in the current stage, or the
-// application status when that stage has none. The track invitation is the
-// first response in the first stage.
+// application status when that stage has none. The track invitation is a
+// completed first-stage response when there is one, else the latest one.
 func scanApplicantRow(rows *sql.Rows, track hiretrack.Track, now time.Time) (hiretrack.ApplicantRow, any, error) {
 	var row hiretrack.ApplicantRow
 	a := &row.Applicant

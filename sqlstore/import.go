@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hiretrack/hiretrack"
@@ -57,7 +59,8 @@ func importAnswers(ctx context.Context, tx *dialectTx, first hiretrack.Stage, fi
 		values[i] = fields[q.Label]
 		known[q.Label] = true
 	}
-	for label := range fields {
+	// Sorted, so that with several unknown labels the error names the same one every time.
+	for _, label := range slices.Sorted(maps.Keys(fields)) {
 		if !known[label] {
 			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, "fields", "unknown_field",
 				"fields has %q, which is not a question of the form %q", label, m.Name)

@@ -201,7 +201,7 @@ func checkAnswers(questions []hiretrack.Question, values []string) ([]hiretrack.
 		}
 		if value != "" && q.Kind == hiretrack.QuestionChoice && !slices.Contains(q.Options, value) {
 			return nil, hiretrack.FieldErrorf(hiretrack.KindInvalid, field, "invalid_answer",
-				"%q must be one of: %s", q.Label, strings.Join(q.Options, ", "))
+				"%q is %q; it must be one of: %s", q.Label, value, strings.Join(q.Options, ", "))
 		}
 		answers = append(answers, hiretrack.Answer{Label: q.Label, Value: value})
 	}
