@@ -64,6 +64,9 @@ type DB struct {
 	Write   *sql.DB
 	Read    *sql.DB
 	Dialect Dialect
+
+	writeStmts *stmtCache // SQLite only: statements prepared on the write connection
+	readStmts  *stmtCache // SQLite only: statements prepared on the read pool
 }
 
 // Options are the settings of Open.
@@ -98,7 +101,7 @@ func openSQLite(path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(readPoolSize)
 
-	db := &DB{Write: write, Read: read, Dialect: SQLite}
+	db := &DB{Write: write, Read: read, Dialect: SQLite, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
 	if err := write.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -171,6 +174,8 @@ func (db *DB) Close() error {
 		return db.Write.Close()
 	}
 
+	db.writeStmts.close()
+	db.readStmts.close()
 	// An optimize failure leaves the old statistics in place, which is harmless.
 	_, _ = db.Write.Exec("PRAGMA optimize")
 	rerr := db.Read.Close()

@@ -105,24 +105,62 @@ func (d Dialect) rowLock() string {
 type dialectTx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	stmts   *stmtCache // nil: every query is prepared anew
+	misses  []string   // queries to prepare once the transaction has ended
+}
+
+// stmt returns the cached prepared statement of query bound to this
+// transaction, or nil when it is not cached yet; the caller then runs the
+// query unprepared and it is prepared after the transaction (see prepareMisses).
+func (t *dialectTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	st, ok := t.stmts.cached(query)
+	if !ok {
+		t.misses = append(t.misses, query)
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
+}
+
+// prepareMisses caches the queries this transaction ran unprepared. Call it
+// after the transaction has ended.
+func (t *dialectTx) prepareMisses(ctx context.Context) {
+	if t.stmts != nil && len(t.misses) > 0 {
+		t.stmts.prepare(ctx, t.misses)
+	}
 }
 
 func (t *dialectTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.dialect.Rebind(query), args...)
+	query = t.dialect.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *dialectTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.dialect.Rebind(query), args...)
+	query = t.dialect.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t *dialectTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.dialect.Rebind(query), args...)
+	query = t.dialect.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // dialectDB is a connection pool whose queries are written with ? placeholders.
 type dialectDB struct {
 	db      *sql.DB
 	dialect Dialect
+	stmts   *stmtCache // nil: every query is prepared anew
 }
 
 func (p dialectDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -130,11 +168,23 @@ func (p dialectDB) ExecContext(ctx context.Context, query string, args ...any) (
 }
 
 func (p dialectDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return p.db.QueryContext(ctx, p.dialect.Rebind(query), args...)
+	query = p.dialect.Rebind(query)
+	if p.stmts != nil {
+		if st, ok := p.stmts.preparedNow(ctx, query); ok {
+			return st.QueryContext(ctx, args...)
+		}
+	}
+	return p.db.QueryContext(ctx, query, args...)
 }
 
 func (p dialectDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return p.db.QueryRowContext(ctx, p.dialect.Rebind(query), args...)
+	query = p.dialect.Rebind(query)
+	if p.stmts != nil {
+		if st, ok := p.stmts.preparedNow(ctx, query); ok {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return p.db.QueryRowContext(ctx, query, args...)
 }
 
 // Rollback ends the transaction without committing. It returns

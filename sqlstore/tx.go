@@ -46,7 +46,8 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *dialectTx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &dialectTx{tx: raw, dialect: s.db.Dialect}
+	tx := &dialectTx{tx: raw, dialect: s.db.Dialect, stmts: s.db.writeStmts}
+	defer tx.prepareMisses(context.WithoutCancel(ctx))
 	defer tx.Rollback()
 
 	if err := fn(tx); err != nil {
@@ -106,7 +107,9 @@ func (s *Store) beginRead(ctx context.Context) (*dialectTx, error) {
 }
 
 // read returns the read pool.
-func (s *Store) read() dialectDB { return dialectDB{db: s.db.Read, dialect: s.db.Dialect} }
+func (s *Store) read() dialectDB {
+	return dialectDB{db: s.db.Read, dialect: s.db.Dialect, stmts: s.db.readStmts}
+}
 
 // write returns the write pool, for writes of one statement.
 func (s *Store) write() dialectDB { return dialectDB{db: s.db.Write, dialect: s.db.Dialect} }
