@@ -22,11 +22,8 @@ import (
 type observability struct {
 	registry *prometheus.Registry
 
-	// schemaVersion is the highest hiretrack migration version that was
-	// applied when the server started, right after its own migrations ran.
-	// NOTE: it is used in place of the highest embedded migration version,
-	// which sqlstore does not expose. The two differ only when a newer server had
-	// already migrated the database further before this one started.
+	// schemaVersion is the highest hiretrack migration version that this
+	// build embeds, which the database must have applied.
 	schemaVersion int64
 
 	// riverMigrator reads River's applied migrations through the read pool.
@@ -35,11 +32,11 @@ type observability struct {
 
 // startObservability creates the registry with the Go runtime, process,
 // database pool and job queue collectors, and records the schema version
-// that the migrations left. It runs after openStore.
+// that this build embeds. It runs after openStore.
 func (s *Server) startObservability(ctx context.Context) error {
 	obs := &observability{registry: prometheus.NewRegistry()}
 
-	version, err := appliedSchemaVersion(ctx, s.db.Read)
+	version, err := s.db.LatestSchemaVersion()
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -255,4 +257,25 @@ func (db *DB) migrate(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("apply job queue migrations: %w", err)
 	}
 	return nil
+}
+
+// LatestSchemaVersion returns the highest version among the embedded
+// migrations of the database's dialect: the schema version this build
+// expects once its migrations have run.
+func (db *DB) LatestSchemaVersion() (int64, error) {
+	entries, err := fs.ReadDir(migrations, "migrations/"+db.Dialect.String())
+	if err != nil {
+		return 0, fmt.Errorf("read migrations: %w", err)
+	}
+
+	var latest int64
+	for _, e := range entries {
+		digits, _, _ := strings.Cut(e.Name(), "_")
+		version, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("migration file %s does not start with a version number", e.Name())
+		}
+		latest = max(latest, version)
+	}
+	return latest, nil
 }
