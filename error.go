@@ -14,10 +14,12 @@ const (
 	KindInvalid       Kind = "invalid"       // malformed input: bad JSON, wrong type, missing field
 	KindUnprocessable Kind = "unprocessable" // well-formed input with a value outside the allowed set
 	KindUnauthorized  Kind = "unauthorized"  // no credentials, or unknown or revoked ones
+	KindForbidden     Kind = "forbidden"     // valid credentials without the scope the request needs
 	KindNotFound      Kind = "not_found"     // missing, or owned by another company
 	KindConflict      Kind = "conflict"      // the request does not fit the current state
 	KindGone          Kind = "gone"          // a link that existed but can no longer be used
 	KindTooLarge      Kind = "too_large"     // a body over the size limit
+	KindRateLimited   Kind = "rate_limited"  // more requests than the key's rate limit allows
 	KindInternal      Kind = "internal"      // a fault; its text never reaches a client
 )
 

@@ -3,6 +3,7 @@ package hiretrack
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -10,7 +11,13 @@ import (
 type Principal struct {
 	CompanyID int64
 	KeyID     int64
-	KeyPrefix string // first characters of the key, safe to log and show
+	KeyPrefix string  // first characters of the key, safe to log and show
+	Scopes    []Scope // the key's permissions, in the order of AllScopes
+}
+
+// HasScope reports whether the principal's key has scope.
+func (p Principal) HasScope(scope Scope) bool {
+	return slices.Contains(p.Scopes, scope)
 }
 
 // Actor returns the name recorded on timeline events for this principal.
@@ -27,10 +34,24 @@ type NewToken struct {
 	Sealed []byte
 }
 
-// NewKey is an API key as the store keeps it.
+// NewKey is an API key as the store keeps it. Name is an optional label
+// that helps people tell keys apart.
 type NewKey struct {
 	Prefix string
 	Hash   SecretHash
+	Name   string
+	Scopes []Scope
+}
+
+// APIKey is a stored API key as lists show it. It never contains the key
+// or its hash.
+type APIKey struct {
+	ID        int64      `json:"id"`
+	Prefix    string     `json:"prefix"`
+	Name      string     `json:"name"`
+	Scopes    []Scope    `json:"scopes"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
 }
 
 // StageInput is one regular stage of a track to create.
@@ -336,8 +357,24 @@ type IdempotentResponse struct {
 // state do so in one transaction: on any error nothing is written.
 type Store interface {
 	// CreateAPIKey creates the company if it does not exist and stores a key
-	// for it. Called by the operator command line.
+	// for it. Called by the operator command line. A key without Scopes gets
+	// all of AllScopes, as every key had before scopes existed.
 	CreateAPIKey(ctx context.Context, companyName string, key NewKey) (Principal, error)
+
+	// AddAPIKey stores a new key of a company. key.Scopes must not be empty.
+	AddAPIKey(ctx context.Context, companyID int64, key NewKey) (APIKey, error)
+
+	// APIKeys returns all keys of the company, revoked ones included, oldest first.
+	APIKeys(ctx context.Context, companyID int64) ([]APIKey, error)
+
+	// RevokeAPIKey revokes a key of the company and returns it. Revoking a
+	// revoked key keeps its first revoked_at. KindNotFound when the company
+	// has no such key.
+	RevokeAPIKey(ctx context.Context, companyID, keyID int64) (APIKey, error)
+
+	// CompanyID returns the id of the company with this name. KindNotFound
+	// when there is none. Called by the operator command line.
+	CompanyID(ctx context.Context, name string) (int64, error)
 
 	// Authenticate returns the principal of a key hash. KindUnauthorized for
 	// an unknown or revoked key.

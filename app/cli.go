@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
-	"github.com/hiretrack/hiretrack/secret"
 	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
@@ -17,8 +15,15 @@ const usage = `hiretrack is a hiring-pipeline API server.
 
 Usage:
   hiretrack serve [flags]                          run the server
-  hiretrack keys create --company NAME [--db DB]   create an API key; the key is the last line of output
+  hiretrack keys create --company NAME [--scopes read,write,admin] [--name NAME] [--db DB]
+                                                   create an API key; the key is the last line of output
+  hiretrack keys list --company NAME [--db DB]     list a company's keys, revoked ones included
+  hiretrack keys revoke --company NAME [--db DB] ID
+                                                   revoke a key of the company; it fails from the next request on
   hiretrack demo [--db DB] [--public-url URL]      load the example track and candidates
+
+Scopes: read allows the GET requests of the API, write its POST, PUT, PATCH
+and DELETE requests, and admin the key endpoints under /api-keys.
 
 Run "hiretrack COMMAND -h" for the flags of a command. Every flag can also
 be set with the environment variable HIRETRACK_<FLAG>, such as HIRETRACK_DB.
@@ -70,10 +75,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "serve":
 		return serveCommand(ctx, args[1:], stderr, getenv, logger)
 	case "keys":
-		if len(args) < 2 || args[1] != "create" {
-			return unknownCommandError{name: strings.Join(args[:min(len(args), 2)], " ")}
-		}
-		return keysCreateCommand(ctx, args[2:], stdout, stderr, getenv, toolLogger(stderr))
+		return keysCommand(ctx, args[1:], stdout, stderr, getenv, toolLogger(stderr))
 	case "demo":
 		return demoCommand(ctx, args[1:], stdout, stderr, getenv, toolLogger(stderr))
 	case "help", "-h", "--help":
@@ -108,38 +110,6 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 		return fmt.Errorf("serve HTTP: %w", err)
 	}
 	return srv.Shutdown(context.WithoutCancel(ctx))
-}
-
-// keysCreateCommand creates a company when needed and prints a new key.
-func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, logger *slog.Logger) error {
-	var cfg Config
-	fs := newFlagSet("keys create", stderr)
-	bindDB(fs, &cfg, getenv)
-	company := fs.String("company", "", "name of the company the key acts for; created when it does not exist")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if strings.TrimSpace(*company) == "" {
-		return fmt.Errorf("--company is required: name the company the key acts for")
-	}
-
-	db, err := openMigrated(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
-	key, stored, err := secret.NewAPIKey()
-	if err != nil {
-		return err
-	}
-	p, err := sqlstore.NewStore(db, nil, nil, logger).CreateAPIKey(ctx, strings.TrimSpace(*company), stored)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Created API key %s for company %q (id %d). It is shown only this once:\n%s\n",
-		p.KeyPrefix, *company, p.CompanyID, key)
-	return nil
 }
 
 // openMigrated opens the database of cfg and applies its migrations.

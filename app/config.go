@@ -3,6 +3,7 @@ package app
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,14 +25,32 @@ type Config struct {
 	SecretKey       string
 	ShutdownTimeout time.Duration
 
-	// Now is the store's clock, time.Now when nil. It has no flag, because
-	// only tests set it, to move past the expiry of invite links.
+	// RateLimit is how many requests per second each API key may send after
+	// a burst of RateBurst requests. Either being 0 disables rate limiting,
+	// which is what the zero Config does; the serve flags default to
+	// DefaultRateLimit and DefaultRateBurst.
+	RateLimit float64
+	RateBurst int
+
+	// Now is the clock of the store and of the rate limiter, time.Now when
+	// nil. It has no flag, because only tests set it, to move past the
+	// expiry of invite links or to refill rate limits without sleeping.
 	Now func() time.Time
 
-	// envError is an environment variable that bindDB could not parse,
-	// reported by checkDB.
+	// envError is an environment variable that bindDB or bindRateLimit
+	// could not parse, reported by checkDB.
 	envError error
 }
+
+// The default rate limit of each API key: 40 requests at once, then 20 per
+// second.
+//
+// NOTE: these values are a starting point, not derived from a measurement of
+// the server's capacity. Raise them for integrations that sync in bulk.
+const (
+	DefaultRateLimit = 20
+	DefaultRateBurst = 40
+)
 
 // bindServe registers the serve flags on fs with defaults taken from the environment.
 func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
@@ -50,6 +69,27 @@ func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 		timeout = 30 * time.Second
 	}
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", timeout, "how long a shutdown waits for requests in flight")
+	bindRateLimit(fs, cfg, getenv)
+}
+
+// bindRateLimit registers the rate limit flags. An environment variable
+// that does not parse is reported by checkDB, as in bindDB.
+func bindRateLimit(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	limitText := envOr(getenv, "rate-limit", strconv.Itoa(DefaultRateLimit))
+	limit, err := strconv.ParseFloat(limitText, 64)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_RATE_LIMIT %q: it must be a number of requests per second, 0 or more", limitText)
+	}
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", limit,
+		"requests per second that each API key may send after its burst; 0 disables rate limiting. The limit is per server process")
+
+	burstText := envOr(getenv, "rate-burst", strconv.Itoa(DefaultRateBurst))
+	burst, err := strconv.Atoi(burstText)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_RATE_BURST %q: it must be a whole number of requests, 0 or more", burstText)
+	}
+	fs.IntVar(&cfg.RateBurst, "rate-burst", burst,
+		"requests that each API key may send at once before --rate-limit applies; 0 disables rate limiting")
 }
 
 // bindDB registers the flags shared by every command that opens the database.
@@ -89,6 +129,12 @@ func (c Config) check() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
+	}
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		return fmt.Errorf("invalid --rate-limit %v: it must be a finite number of requests per second, 0 or more", c.RateLimit)
+	}
+	if c.RateBurst < 0 {
+		return fmt.Errorf("invalid --rate-burst %d: it must be 0 or more", c.RateBurst)
 	}
 	return nil
 }

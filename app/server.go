@@ -76,7 +76,8 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 
 	s.serve(sealer)
 	logger.Info("server started", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL,
-		"db", sqlstore.Redact(cfg.DB), "dialect", s.db.Dialect.String())
+		"db", sqlstore.Redact(cfg.DB), "dialect", s.db.Dialect.String(),
+		"rate_limit_per_second", cfg.RateLimit, "rate_burst", cfg.RateBurst)
 	return s, nil
 }
 
@@ -146,6 +147,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 		Handler: httpapi.New(httpapi.Config{
 			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
 			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
+			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,

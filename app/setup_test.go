@@ -54,6 +54,11 @@ type options struct {
 	smtpURL   string           // empty: emails go to .eml files under the data folder
 	now       func() time.Time // the store's clock, time.Now when nil
 	secretKey string           // the server key in hex; empty: created in the data folder
+
+	// rateLimit and rateBurst set the rate limit of each key; zero leaves
+	// rate limiting off.
+	rateLimit float64
+	rateBurst int
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -65,7 +70,7 @@ func setup(t testing.TB, opts options) *env {
 	cfg := app.Config{
 		Addr: "127.0.0.1:0", DB: testDatabase(t, dir), DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
-		SecretKey: opts.secretKey, Now: opts.now,
+		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
 	}
 
 	// The client returns redirects instead of following them, so that tests

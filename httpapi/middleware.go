@@ -132,8 +132,8 @@ func printable(s string) bool {
 // and the Server writes it once, in writeError.
 type apiHandler func(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error
 
-// authenticate reads the key from the apiKey header or a Bearer token and
-// passes the principal to h.
+// authenticate reads the key from the apiKey header or a Bearer token,
+// spends one request of the key's rate limit and passes the principal to h.
 func (s *Server) authenticate(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("apiKey")
@@ -156,6 +156,10 @@ func (s *Server) authenticate(h apiHandler) http.Handler {
 		}
 		infoFrom(r.Context()).keyPrefix = p.KeyPrefix
 
+		if err := s.checkRateLimit(w, p); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r, p); err != nil {
 			s.writeError(w, r, err)
 		}

@@ -18,6 +18,8 @@ func statusOf(kind hiretrack.Kind) int {
 		return http.StatusUnprocessableEntity
 	case hiretrack.KindUnauthorized:
 		return http.StatusUnauthorized
+	case hiretrack.KindForbidden:
+		return http.StatusForbidden
 	case hiretrack.KindNotFound:
 		return http.StatusNotFound
 	case hiretrack.KindConflict:
@@ -26,6 +28,8 @@ func statusOf(kind hiretrack.Kind) int {
 		return http.StatusGone
 	case hiretrack.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case hiretrack.KindRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

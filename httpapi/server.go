@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -34,6 +35,13 @@ type Config struct {
 	// ReadinessChecks are the conditions that GET /readyz tests, in the
 	// order its body lists them.
 	ReadinessChecks []ReadinessCheck
+
+	// RateLimit is how many requests per second each API key may send after
+	// its first RateBurst. Either being 0 disables rate limiting. Now is the
+	// limiter's clock, time.Now when nil.
+	RateLimit float64
+	RateBurst int
+	Now       func() time.Time
 }
 
 // Server holds the handlers' dependencies.
@@ -48,6 +56,7 @@ type Server struct {
 	metrics         *metrics
 	readinessChecks []ReadinessCheck
 	readiness       readinessLog
+	limiter         *keyLimiter // nil when rate limiting is off
 }
 
 // New returns a Server for cfg.
@@ -66,6 +75,7 @@ func New(cfg Config) *Server {
 	}
 	s.metrics = newMetrics(s.registry)
 	s.readinessChecks = cfg.ReadinessChecks
+	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	return s
 }
 
@@ -79,7 +89,12 @@ func (s *Server) Handler() http.Handler {
 		if isWriteRoute(pattern) {
 			h = s.withIdempotencyKey(h)
 		}
-		mux.Handle(pattern, withRoute(s.authenticate(h)))
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
+	}
+	// The key endpoints skip idempotency keys, because a replay would show
+	// a created key a second time.
+	keys := func(pattern string, h apiHandler) {
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
 	}
 
 	api("POST /modules", s.createModule)
@@ -100,6 +115,9 @@ func (s *Server) Handler() http.Handler {
 	api("POST /responses/{response_id}/result", s.recordResult)
 	api("GET /tracks/{track_id}/applicants", s.listApplicants)
 	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
+	keys("POST /api-keys", s.createAPIKey)
+	keys("GET /api-keys", s.listAPIKeys)
+	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
 
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
