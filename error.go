@@ -44,7 +44,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
 }
 
-// Unwrap returns the cause, so errors.Is sees through an Error.
+// Unwrap returns the cause, so that errors.Is and errors.As reach it through an Error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an Error of the given kind and public code.

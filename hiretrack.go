@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// ModuleType is what a candidate does in a stage.
+// ModuleType is the kind of task a candidate does in a stage.
 type ModuleType string
 
 // The module types. Form modules are answered on hiretrack's own candidate
@@ -63,7 +63,7 @@ func (t StageType) Terminal() bool {
 	return t == StageHired || t == StageRejected
 }
 
-// QuestionKind is how a form question is answered.
+// QuestionKind is the answer format of a form question: free text or a choice.
 type QuestionKind string
 
 // The question kinds: free text, or one of a fixed list of options.
@@ -141,7 +141,7 @@ const (
 	InviteExpired   InviteStatus = "Expired"
 )
 
-// InviteFormat says whether an invite only creates a link or also emails it.
+// InviteFormat selects whether an invite only creates a link or also emails it.
 type InviteFormat string
 
 // The invite formats.

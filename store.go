@@ -115,7 +115,7 @@ type TransitionParams struct {
 	DestinationStageID string
 
 	// CandidateID, when not zero, must be the application's candidate;
-	// otherwise the application is answered as not found.
+	// otherwise the store returns KindNotFound for the application.
 	CandidateID int64
 
 	// Format announces the new stage's response: getlink returns a link,
@@ -267,7 +267,7 @@ type Answer struct {
 	Value string `json:"value"`
 }
 
-// InvitePage is what the candidate page shows for one invite link.
+// InvitePage is the content of the candidate page for one invite link.
 type InvitePage struct {
 	ResponseID    int64
 	ApplicationID int64
@@ -279,7 +279,7 @@ type InvitePage struct {
 	ExpiresAt     time.Time
 }
 
-// InviteEmail is what the mail worker needs to send one invite.
+// InviteEmail is the data the mail worker needs to send one invite.
 type InviteEmail struct {
 	ResponseID    int64
 	ApplicationID int64
@@ -291,7 +291,7 @@ type InviteEmail struct {
 	ExpiresAt     time.Time
 }
 
-// RejectionEmail is what the mail worker needs to send one rejection. Status
+// RejectionEmail is the data the mail worker needs to send one rejection. Status
 // is the application's status when the worker loads it, so that the worker
 // can skip a rejection that was undone before the email went out.
 type RejectionEmail struct {
@@ -323,7 +323,7 @@ type EmailJob struct {
 
 // IdempotencyClaim names one idempotency key of a company and the request
 // that sends it. RequestHash is the hex SHA-256 of the request's method,
-// path and body, which tells a retry from another request under the same key.
+// path and body, which distinguishes a retry from another request under the same key.
 type IdempotencyClaim struct {
 	CompanyID   int64
 	Key         string
@@ -352,9 +352,9 @@ type IdempotentResponse struct {
 }
 
 // Store is the persistence behind the API. Every method that takes a
-// company id, directly or in a Principal, sees only that company's records
-// and answers KindNotFound for the records of others. Methods that change
-// state do so in one transaction: on any error nothing is written.
+// company id, directly or in a Principal, reads only that company's records
+// and returns KindNotFound for the records of others. Methods that change
+// state do so in one transaction, so on any error nothing is written.
 type Store interface {
 	// CreateAPIKey creates the company if it does not exist and stores a key
 	// for it. Called by the operator command line. A key without Scopes gets
@@ -404,7 +404,7 @@ type Store interface {
 	// the track invitation a fresh token. KindNotFound for an unknown track.
 	Invite(ctx context.Context, p InviteParams) (Invitation, error)
 
-	// Transition moves an application as p.Kind says, creating the
+	// Transition moves an application as p.Kind specifies, creating the
 	// destination's response when it has a module, expiring the open
 	// responses of the stage it leaves, and writing the timeline.
 	// KindNotFound for an unknown track, application or destination stage;
@@ -485,7 +485,7 @@ type Store interface {
 	// Applicant list.
 
 	// Applicants returns one page of a track's applicants, filtered and
-	// sorted as q says, and the number of all that match. KindNotFound for an
+	// sorted as q specifies, and the number of all that match. KindNotFound for an
 	// unknown track; KindInvalid naming stage_id for a stage not in the
 	// track, or naming after for a cursor that is malformed or was made for
 	// another sort.

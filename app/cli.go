@@ -56,7 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	// The server logs as JSON; a command that fails says so in plain text.
+	// The server logs as JSON, but a failed command reports its error in plain text.
 	fmt.Fprintf(stderr, "hiretrack: %v\n", err)
 	return 1
 }

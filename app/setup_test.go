@@ -150,7 +150,7 @@ type result struct {
 	Raw    []byte
 }
 
-// do sends a JSON request with the env's key and decodes the JSON answer.
+// do sends a JSON request with the env's key and decodes the JSON response.
 func (e *env) do(method, path string, body any) result {
 	e.t.Helper()
 	return e.doWithKey(e.key, method, path, body)

@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(templateFS, "templates/page.html"))
 
-// pageView is what the candidate page template shows.
+// pageView is the data of the candidate page template.
 type pageView struct {
 	TrackTitle  string
 	Heading     string
@@ -124,7 +124,7 @@ func (s *Server) startInvite(w http.ResponseWriter, r *http.Request) {
 }
 
 // launchURL adds the response id to the module's launch URL, so the engine
-// knows which response to report its result for.
+// can tell which response to report its result for.
 func launchURL(page hiretrack.InvitePage) string {
 	u, err := url.Parse(page.Module.LaunchURL)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // many questions, stays far below it.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Config is what the handlers need.
+// Config is the set of dependencies and settings of the handlers.
 type Config struct {
 	Store        hiretrack.Store
 	Sealer       *secret.Sealer

@@ -9,7 +9,7 @@ import (
 // maxEmailMessageLen bounds a custom rejection email text.
 const maxEmailMessageLen = 5000
 
-// transitionRequest is what a transition handler read from the request.
+// transitionRequest is the parsed request of a transition handler.
 type transitionRequest struct {
 	params hiretrack.TransitionParams
 	body   *object

@@ -55,7 +55,7 @@ func (s *Store) readApplicant(ctx context.Context, tx *dialectTx, companyID, tra
 
 // summarize builds the applicant row. stage_status is the status of the
 // latest response in the current stage, or the application status in a
-// terminal stage; score is that of the latest scored response. The track
+// terminal stage. score is that of the latest scored response. The track
 // invitation status follows the rule advance checks: Completed when any
 // first-stage response is completed, else the status of the latest one.
 func summarize(app applicationRow, track hiretrack.Track, responses []hiretrack.Response) hiretrack.Applicant {

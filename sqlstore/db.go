@@ -4,9 +4,9 @@
 // placeholders and rebound for PostgreSQL (see Dialect).
 //
 // SQLite allows one writer at a time. All writes go through a pool of one
-// connection whose transactions start with BEGIN IMMEDIATE, so a transaction
-// that reads and then writes takes the write lock up front and never fails
-// with SQLITE_BUSY half way; reads use a separate pool.
+// connection whose transactions start with BEGIN IMMEDIATE. A transaction
+// that reads and then writes thus takes the write lock up front and never
+// fails with SQLITE_BUSY half way. Reads use a separate pool.
 //
 // PostgreSQL runs writers at the same time, in READ COMMITTED transactions
 // on one pool. A write transaction that reads a row and then decides on it

@@ -110,8 +110,8 @@ type dialectTx struct {
 }
 
 // stmt returns the cached prepared statement of query bound to this
-// transaction, or nil when it is not cached yet; the caller then runs the
-// query unprepared and it is prepared after the transaction (see prepareMisses).
+// transaction, or nil when it is not cached yet. The caller then runs the
+// query unprepared, and prepareMisses prepares it after the transaction.
 func (t *dialectTx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil

@@ -101,7 +101,7 @@ func wrapInternal(op string, err error) error {
 	return hiretrack.Internal(op, err)
 }
 
-// queryer is what *sql.DB and *sql.Tx share, so reads run on either.
+// queryer is the query interface shared by *sql.DB and *sql.Tx, so reads run on either.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

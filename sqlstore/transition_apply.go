@@ -70,8 +70,8 @@ func expireOpenResponses(ctx context.Context, tx *dialectTx, applicationID int64
 	return nil
 }
 
-// moveApplication sets the stage and status; a rejection remembers the stage
-// it came from and any other transition forgets it.
+// moveApplication sets the stage and status. A rejection records the stage
+// it came from, and any other transition clears it.
 func moveApplication(ctx context.Context, tx *dialectTx, kind hiretrack.TransitionKind, pl *plan, now time.Time) error {
 	var rejectedFrom *string
 	if pl.out.Status == hiretrack.ApplicationRejected {
