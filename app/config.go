@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hiretrack/hiretrack/mail"
 	"github.com/hiretrack/hiretrack/sqlstore"
 )
 
@@ -31,6 +32,12 @@ type Config struct {
 	// DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+
+	// EmailMaxAttempts is how many times each email is tried before it is
+	// recorded as email_failed; 0 means mail.MaxAttempts. EmailRetryDelay
+	// replaces River's backoff when set; it has no flag, only tests set it.
+	EmailMaxAttempts int
+	EmailRetryDelay  mail.RetryDelay
 
 	// Now is the clock of the store and of the rate limiter, time.Now when
 	// nil. It has no flag, because only tests set it, to move past the
@@ -70,6 +77,7 @@ func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	}
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", timeout, "how long a shutdown waits for requests in flight")
 	bindRateLimit(fs, cfg, getenv)
+	bindEmail(fs, cfg, getenv)
 }
 
 // bindRateLimit registers the rate limit flags. An environment variable
@@ -136,7 +144,7 @@ func (c Config) check() error {
 	if c.RateBurst < 0 {
 		return fmt.Errorf("invalid --rate-burst %d: it must be 0 or more", c.RateBurst)
 	}
-	return nil
+	return c.checkEmail()
 }
 
 // checkDB validates the database settings, which every command uses.

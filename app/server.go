@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -83,7 +84,8 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 	s.serve(sealer)
 	logger.Info("server started", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL,
 		"db", sqlstore.Redact(cfg.DB), "dialect", s.db.Dialect.String(),
-		"rate_limit_per_second", cfg.RateLimit, "rate_burst", cfg.RateBurst)
+		"rate_limit_per_second", cfg.RateLimit, "rate_burst", cfg.RateBurst,
+		"email_max_attempts", cmp.Or(cfg.EmailMaxAttempts, mail.MaxAttempts))
 	return s, nil
 }
 
@@ -97,7 +99,7 @@ func (s *Server) openStore(ctx context.Context) error {
 	s.db = db
 
 	s.store = sqlstore.NewStore(db, func(ctx context.Context, tx *sql.Tx, job hiretrack.EmailJob) error {
-		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), nil)
+		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), mail.InsertOpts(s.cfg.EmailMaxAttempts))
 		return err
 	}, s.cfg.Now, s.logger)
 	return nil
@@ -128,7 +130,7 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	mailConfig := mail.WorkerConfig{
 		Store: s.store, Sender: sender, Sealer: sealer, PublicURL: s.cfg.PublicURL,
 		From: s.cfg.SMTPFrom, Logger: s.logger,
-		Metrics: s.obs.registry,
+		Metrics: s.obs.registry, RetryDelay: s.cfg.EmailRetryDelay,
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mail.NewWorker(mailConfig))

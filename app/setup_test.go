@@ -59,6 +59,9 @@ type options struct {
 	// rate limiting off.
 	rateLimit float64
 	rateBurst int
+
+	emailMaxAttempts int                             // 0: the default of 10
+	emailRetryDelay  func(attempt int) time.Duration // nil: River's backoff
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -71,6 +74,7 @@ func setup(t testing.TB, opts options) *env {
 		Addr: "127.0.0.1:0", DB: testDatabase(t, dir), DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
 		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
+		EmailMaxAttempts: opts.emailMaxAttempts, EmailRetryDelay: opts.emailRetryDelay,
 	}
 
 	// The client returns redirects instead of following them, so that tests

@@ -38,7 +38,7 @@ import (
 )
 
 // MaxAttempts is how many times River runs an email job before it discards
-// it. River's default retry policy (DefaultClientRetryPolicy in v0.51.2)
+// it, unless the server was started with another --email-max-attempts. River's default retry policy (DefaultClientRetryPolicy in v0.51.2)
 // waits n^4 seconds, with up to 10% jitter either way, after the n-th failure.
 // The 9 waits between 10 attempts add up to 15,333 seconds, about 4 hours 16
 // minutes, or 3 h 50 min to 4 h 41 min with jitter. The time the attempts

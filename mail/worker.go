@@ -37,6 +37,10 @@ type WorkerConfig struct {
 
 	Logger *slog.Logger
 
+	// RetryDelay replaces River's backoff between attempts when it is not
+	// nil. Only tests set it.
+	RetryDelay RetryDelay
+
 	// Metrics is the registry of the email counters. Workers given the
 	// same registry share one set. When it is nil, nothing reads the
 	// counters.
