@@ -62,6 +62,7 @@ type options struct {
 
 	emailMaxAttempts int                             // 0: the default of 10
 	emailRetryDelay  func(attempt int) time.Duration // nil: River's backoff
+	db               string                          // --db; empty: a new testDatabase
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -70,8 +71,11 @@ type options struct {
 func setup(t testing.TB, opts options) *env {
 	t.Helper()
 	dir := t.TempDir()
+	if opts.db == "" {
+		opts.db = testDatabase(t, dir)
+	}
 	cfg := app.Config{
-		Addr: "127.0.0.1:0", DB: testDatabase(t, dir), DataDir: filepath.Join(dir, "data"),
+		Addr: "127.0.0.1:0", DB: opts.db, DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
 		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
 		EmailMaxAttempts: opts.emailMaxAttempts, EmailRetryDelay: opts.emailRetryDelay,

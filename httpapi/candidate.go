@@ -140,7 +140,14 @@ func launchURL(page hiretrack.InvitePage) string {
 // logged and shown without detail.
 func (s *Server) renderInviteError(w http.ResponseWriter, r *http.Request, page hiretrack.InvitePage, err error) {
 	var e *hiretrack.Error
-	if !errors.As(err, &e) || e.Kind == hiretrack.KindInternal {
+	if errors.As(err, &e) && s.unavailable(r, e).Kind == hiretrack.KindUnavailable {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		s.renderPage(w, r, http.StatusServiceUnavailable, pageView{
+			Heading: "Temporarily unavailable", Message: "Please try again in a few minutes.",
+		}, "")
+		return
+	}
+	if e == nil || e.Kind == hiretrack.KindInternal {
 		s.logger.ErrorContext(r.Context(), "candidate page failed", "error", err, "request_id", infoFrom(r.Context()).id)
 		s.renderPage(w, r, http.StatusInternalServerError, pageView{
 			Heading: "Something went wrong", Message: "Please try again in a few minutes.",

@@ -30,6 +30,8 @@ func statusOf(kind hiretrack.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case hiretrack.KindRateLimited:
 		return http.StatusTooManyRequests
+	case hiretrack.KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -39,6 +41,9 @@ func statusOf(kind hiretrack.Kind) int {
 // request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.errorBody(r, err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+	}
 	writeJSON(w, status, body)
 }
 
@@ -49,6 +54,7 @@ func (s *Server) errorBody(r *http.Request, err error) (int, map[string]any) {
 	if !errors.As(err, &e) {
 		e = hiretrack.Internal("unexpected error", err)
 	}
+	e = s.unavailable(r, e)
 
 	body := map[string]any{}
 	for k, v := range e.Extra {

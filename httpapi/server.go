@@ -42,6 +42,11 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
+
+	// Unavailable reports whether an internal error means that the
+	// database cannot be reached for now; such errors answer 503
+	// database_unavailable instead of 500. Nil treats none so.
+	Unavailable func(error) bool
 }
 
 // Server holds the handlers' dependencies.
@@ -57,6 +62,7 @@ type Server struct {
 	readinessChecks []ReadinessCheck
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
+	isUnavailable   func(error) bool
 }
 
 // New returns a Server for cfg.
@@ -76,6 +82,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(s.registry)
 	s.readinessChecks = cfg.ReadinessChecks
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	s.isUnavailable = cfg.Unavailable
 	return s
 }
 
