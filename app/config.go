@@ -39,6 +39,11 @@ type Config struct {
 	EmailMaxAttempts int
 	EmailRetryDelay  mail.RetryDelay
 
+	// EmailTimeout bounds one attempt to send an email; 0 means
+	// DefaultEmailTimeout. A job left running by a process that died is
+	// run again once it has been running for twice this long.
+	EmailTimeout time.Duration
+
 	// Now is the clock of the store and of the rate limiter, time.Now when
 	// nil. It has no flag, because only tests set it, to move past the
 	// expiry of invite links or to refill rate limits without sleeping.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/hiretrack/hiretrack/mail"
 )
@@ -18,7 +19,22 @@ func bindEmail(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	}
 	fs.IntVar(&cfg.EmailMaxAttempts, "email-max-attempts", attempts,
 		"how many times each email is tried before the timeline records email_failed; waits between tries grow from 1 s to hours (attempt^4 seconds)")
+
+	text = envOr(getenv, "email-timeout", DefaultEmailTimeout.String())
+	timeout, err := time.ParseDuration(text)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_EMAIL_TIMEOUT %q: it must be a duration such as 1m or 30s", text)
+	}
+	fs.DurationVar(&cfg.EmailTimeout, "email-timeout", timeout,
+		"how long one attempt to send an email may take; an email whose server died while sending it is tried again after twice this")
 }
+
+// DefaultEmailTimeout bounds one attempt to send an email. go-mail gives up
+// on an SMTP server that does not answer after 15 s, so a minute leaves room
+// for a slow server while an email interrupted by a crash is sent again
+// within minutes (after 2 minutes plus up to 45 s for the queue to notice)
+// instead of River's default of one hour.
+const DefaultEmailTimeout = time.Minute
 
 // maxEmailAttempts bounds --email-max-attempts. After 24 failures River's
 // backoff already waits more than 3 days between attempts, so more attempts
@@ -27,6 +43,9 @@ const maxEmailAttempts = 25
 
 // checkEmail validates the email delivery settings.
 func (c Config) checkEmail() error {
+	if c.EmailTimeout < 0 {
+		return fmt.Errorf("invalid --email-timeout %s: it must be positive", c.EmailTimeout)
+	}
 	if c.EmailMaxAttempts < 0 || c.EmailMaxAttempts > maxEmailAttempts {
 		return fmt.Errorf("invalid --email-max-attempts %d: it must be from 1 to %d, or 0 for the default of %d",
 			c.EmailMaxAttempts, maxEmailAttempts, mail.MaxAttempts)

@@ -139,6 +139,11 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
 		Workers: workers,
 		Logger:  s.logger.With("component", "queue"),
+
+		// River runs a job again that a dead process left running only
+		// after RescueStuckJobsAfter, one hour by default.
+		JobTimeout:           cmp.Or(s.cfg.EmailTimeout, DefaultEmailTimeout),
+		RescueStuckJobsAfter: 2 * cmp.Or(s.cfg.EmailTimeout, DefaultEmailTimeout),
 	})
 	if err != nil {
 		return fmt.Errorf("create job queue: %w", err)

@@ -60,6 +60,7 @@ type Server struct {
 	messages []Message
 	arrived  chan struct{} // closed and replaced on each delivery
 	failNext int
+	delay    time.Duration
 }
 
 // instance is one listening period between Start or Restart and Stop.
@@ -136,6 +137,17 @@ func (s *Server) FailNext(n int) {
 	defer s.mu.Unlock()
 
 	s.failNext = n
+}
+
+// Delay makes the server wait d after it received each message and before
+// it records the message and answers, as a slow mail server does. A client
+// that dies during the wait leaves a message that was recorded but never
+// acknowledged to it.
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.delay = d
 }
 
 // Stop closes the listener and every open connection, so clients see the
@@ -274,6 +286,11 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+
+	s.server.mu.Lock()
+	delay := s.server.delay
+	s.server.mu.Unlock()
+	time.Sleep(delay)
 
 	return s.server.deliver(Message{From: s.from, To: slices.Clone(s.to), Data: data, Username: s.username})
 }
