@@ -15,7 +15,7 @@ import (
 // unavailableMessage is the message of every 503 database_unavailable error.
 const unavailableMessage = "the database is not reachable at the moment; retry the request in a few seconds"
 
-// requireUnavailable checks a 503 database_unavailable answer.
+// requireUnavailable checks a 503 database_unavailable response.
 func requireUnavailable(t *testing.T, r result) {
 	t.Helper()
 	requireError(t, r, http.StatusServiceUnavailable, "database_unavailable", "")
@@ -24,8 +24,8 @@ func requireUnavailable(t *testing.T, r result) {
 }
 
 // TestDatabaseRestart restarts the PostgreSQL server under a running
-// hiretrack. While the database is down, requests fail with 503 and /readyz
-// says so; once it is back, the same server answers again.
+// hiretrack. While the database is down, requests and /readyz fail with
+// 503. Once it is back, the same server serves requests again.
 //
 // It runs in the PostgreSQL mode of the tests only. It restarts a server
 // of its own, never the one of HIRETRACK_TEST_POSTGRES, and fails when the
@@ -60,7 +60,7 @@ func TestDatabaseRestart(t *testing.T) {
 	pg.Restart(t)
 
 	// The pool drops the connections that the restart closed and opens new
-	// ones; a request that still meets a dead one gets 503, and the next
+	// ones. A request that still meets a dead one gets 503, and the next
 	// one succeeds.
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -18,7 +18,7 @@ import (
 )
 
 // fastRetry replaces River's backoff, whose waits grow from 1 s to hours,
-// so that a test sees many failed attempts within seconds.
+// so that a test runs many failed attempts within seconds.
 func fastRetry(int) time.Duration { return 50 * time.Millisecond }
 
 // jobRow is one email job as the river_job table holds it.

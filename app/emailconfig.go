@@ -29,11 +29,11 @@ func bindEmail(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 		"how long one attempt to send an email may take; an email whose server died while sending it is tried again after twice this")
 }
 
-// DefaultEmailTimeout bounds one attempt to send an email. go-mail gives up
-// on an SMTP server that does not answer after 15 s, so a minute leaves room
-// for a slow server while an email interrupted by a crash is sent again
-// within minutes (after 2 minutes plus up to 45 s for the queue to notice)
-// instead of River's default of one hour.
+// DefaultEmailTimeout bounds one attempt to send an email. The SMTP sender
+// gives up on connecting, and on each SMTP command, after mail.SendTimeout
+// (15 s), so a minute leaves room for a slow server. An email interrupted by
+// a crash is then sent again about 2 to 3 minutes later, instead of after
+// River's default of one hour.
 const DefaultEmailTimeout = time.Minute
 
 // maxEmailAttempts bounds --email-max-attempts. After 24 failures River's

@@ -25,7 +25,7 @@ import (
 )
 
 // The fuzz targets send mutated request bodies through the whole handler
-// stack, on a real store on a SQLite file, and check that every answer is
+// stack, on a real store on a SQLite file, and check that every response is
 // a success or a coded client error, never a panic or a 5xx. The handler
 // is called in the process, without a network, so that each input takes
 // milliseconds. Their seeds run as ordinary tests; run one target with
@@ -116,7 +116,7 @@ func (s *fuzzServer) seed() {
 	}
 }
 
-// invite invites a new candidate with getlink and returns the answer.
+// invite invites a new candidate with getlink and returns the response body.
 func (s *fuzzServer) invite() map[string]any {
 	s.invites++
 	return s.mustCreate("POST", "/tracks/invite", fmt.Sprintf(
@@ -124,7 +124,7 @@ func (s *fuzzServer) invite() map[string]any {
 		s.track, s.invites), "application_id")
 }
 
-// mustCreate sends a request that must answer 201 with the field want.
+// mustCreate sends a request that must return 201 with the field want.
 func (s *fuzzServer) mustCreate(method, path, body, want string) map[string]any {
 	status, decoded, raw := s.send(method, path, "application/json", body, true)
 	if status != http.StatusCreated || decoded[want] == nil {
@@ -154,13 +154,13 @@ func (s *fuzzServer) send(method, path, contentType, body string, withKey bool) 
 	var decoded map[string]any
 	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(rec.Body.Bytes(), &decoded); err != nil {
-			s.t.Fatalf("%s %s answered invalid JSON: %v\n%s", method, path, err, rec.Body)
+			s.t.Fatalf("%s %s returned invalid JSON: %v\n%s", method, path, err, rec.Body)
 		}
 	}
 	return rec.Code, decoded, rec.Body.String()
 }
 
-// inviteLinkPath returns the path of an answer's invite_link.
+// inviteLinkPath returns the path of a response's invite_link.
 func inviteLinkPath(t testing.TB, inv map[string]any) string {
 	u, err := url.Parse(inv["invite_link"].(string))
 	if err != nil {
@@ -256,14 +256,13 @@ func FuzzJSONRequest(f *testing.F) {
 	})
 }
 
-// requireCoded fails unless the answer is a success or a 4xx JSON error
-// with a code and a message, which names the field when the error is about
-// one field of the body: every 400 and 422 but those about the body as a
-// whole.
+// requireCoded fails unless the response is a success or a 4xx JSON error
+// with a code and a message. Every 400 and 422 must name the field, except
+// those about the body as a whole.
 func requireCoded(t *testing.T, route string, status int, body map[string]any, raw string) {
 	t.Helper()
 	if status >= 500 {
-		t.Fatalf("%s answered %d: %s", route, status, raw)
+		t.Fatalf("%s returned %d: %s", route, status, raw)
 	}
 	if status < 400 {
 		return
@@ -271,16 +270,16 @@ func requireCoded(t *testing.T, route string, status int, body map[string]any, r
 
 	detail, ok := body["error"].(map[string]any)
 	if !ok {
-		t.Fatalf("%s answered %d without an error object: %s", route, status, raw)
+		t.Fatalf("%s returned %d without an error object: %s", route, status, raw)
 	}
 	code, _ := detail["code"].(string)
 	message, _ := detail["message"].(string)
 	if code == "" || message == "" {
-		t.Fatalf("%s answered %d without a code or message: %s", route, status, raw)
+		t.Fatalf("%s returned %d without a code or message: %s", route, status, raw)
 	}
 	wholeBody := map[string]bool{"invalid_json": true, "first_stage_not_form": true}
 	if field, _ := detail["field"].(string); (status == 400 || status == 422) && !wholeBody[code] && field == "" {
-		t.Fatalf("%s answered %d %s without naming the field: %s", route, status, code, raw)
+		t.Fatalf("%s returned %d %s without naming the field: %s", route, status, code, raw)
 	}
 }
 
@@ -310,10 +309,10 @@ func FuzzFormSubmit(f *testing.F) {
 			path = inviteLinkPath(t, s.invite())
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
 		default:
-			t.Fatalf("form submit answered %d: %s", status, page)
+			t.Fatalf("form submit returned %d: %s", status, page)
 		}
 		if !bytes.Contains([]byte(page), []byte("<h1>")) {
-			t.Fatalf("form submit answered %d without a page: %s", status, page)
+			t.Fatalf("form submit returned %d without a page: %s", status, page)
 		}
 	})
 }

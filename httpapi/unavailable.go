@@ -12,8 +12,8 @@ const retryAfterUnavailable = "5"
 
 // unavailable returns a database_unavailable error in place of an internal
 // error that Config.Unavailable recognizes, and e itself otherwise. The
-// cause is logged as a warning, because the client is told to retry and the
-// fault is not in this server.
+// cause is logged as a warning, because the client is asked to retry and
+// the fault lies outside this server.
 func (s *Server) unavailable(r *http.Request, e *hiretrack.Error) *hiretrack.Error {
 	if e.Kind != hiretrack.KindInternal || s.isUnavailable == nil || !s.isUnavailable(e) {
 		return e

@@ -87,7 +87,7 @@ func run(t *testing.T, bin, db string) {
 	waitForRunningJobs(t, db)
 
 	acks, unknown := load(t, c, tr, server)
-	t.Logf("killed after %d acknowledged advances; %d requests had no answer", len(acks), unknown)
+	t.Logf("killed after %d acknowledged advances; %d requests got no response", len(acks), unknown)
 	require.GreaterOrEqual(t, len(acks), killAfter)
 
 	t.Logf("after the kill: %d email jobs running, %d waiting", countJobs(t, db, "running"), countJobs(t, db, "available"))
@@ -165,7 +165,7 @@ type ack struct {
 // load advances every application twice from workers goroutines and kills
 // the server with SIGKILL once killAfter advances were acknowledged. It
 // returns the acknowledged advances and the number of requests that got no
-// answer, whose outcome is unknown.
+// response, whose outcome is unknown.
 func load(t *testing.T, c *client, tr track, server *process) ([]ack, int64) {
 	var (
 		mu      sync.Mutex
@@ -192,7 +192,7 @@ func load(t *testing.T, c *client, tr track, server *process) ([]ack, int64) {
 						return // the server is gone
 					}
 					if status != http.StatusOK {
-						t.Errorf("advance of application %d answered %d", tr.Applications[i], status)
+						t.Errorf("advance of application %d returned status %d", tr.Applications[i], status)
 						return
 					}
 
@@ -401,7 +401,7 @@ type process struct {
 }
 
 // start runs the binary with args, appending its output to logPath, and
-// waits until it answers /healthz. It kills the process when the test ends.
+// waits until /healthz returns 200. It kills the process when the test ends.
 func start(t *testing.T, bin string, args []string, logPath string) *process {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(t, err)
@@ -431,7 +431,7 @@ func start(t *testing.T, bin string, args []string, logPath string) *process {
 				return p
 			}
 		}
-		require.True(t, time.Now().Before(deadline), "the server did not answer /healthz within 30 s")
+		require.True(t, time.Now().Before(deadline), "the server did not respond on /healthz within 30 s")
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -494,8 +494,8 @@ type client struct {
 	http *http.Client
 }
 
-// call sends a JSON request and decodes a JSON answer into out when out is
-// not nil. It returns an error only when no answer came.
+// call sends a JSON request and decodes a JSON response into out when out is
+// not nil. It returns an error only when no response came.
 func (c *client) call(method, path string, body, out any) (int, error) {
 	var reader io.Reader
 	if body != nil {
