@@ -20,7 +20,7 @@ const (
 	KindGone          Kind = "gone"          // a link that existed but can no longer be used
 	KindTooLarge      Kind = "too_large"     // a body over the size limit
 	KindRateLimited   Kind = "rate_limited"  // more requests than the key's rate limit allows
-	KindUnavailable   Kind = "unavailable"   // a service the request needs, such as the database, does not answer for now
+	KindUnavailable   Kind = "unavailable"   // a service the request needs, such as the database, cannot be reached for now
 	KindInternal      Kind = "internal"      // a fault; its text never reaches a client
 )
 

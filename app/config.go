@@ -34,12 +34,13 @@ type Config struct {
 	RateBurst int
 
 	// EmailMaxAttempts is how many times each email is tried before it is
-	// recorded as email_failed; 0 means mail.MaxAttempts. EmailRetryDelay
-	// replaces River's backoff when set; it has no flag, only tests set it.
+	// recorded as email_failed, and 0 means mail.MaxAttempts. EmailRetryDelay
+	// replaces River's backoff when set. It has no flag, because only tests
+	// set it.
 	EmailMaxAttempts int
 	EmailRetryDelay  mail.RetryDelay
 
-	// EmailTimeout bounds one attempt to send an email; 0 means
+	// EmailTimeout bounds one attempt to send an email, and 0 means
 	// DefaultEmailTimeout. A job left running by a process that died is
 	// run again once it has been running for twice this long.
 	EmailTimeout time.Duration

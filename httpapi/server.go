@@ -44,8 +44,8 @@ type Config struct {
 	Now       func() time.Time
 
 	// Unavailable reports whether an internal error means that the
-	// database cannot be reached for now; such errors answer 503
-	// database_unavailable instead of 500. Nil treats none so.
+	// database cannot be reached for now. Such errors return 503
+	// database_unavailable instead of 500. When it is nil, none do.
 	Unavailable func(error) bool
 }
 

@@ -140,7 +140,7 @@ func (s *Server) FailNext(n int) {
 }
 
 // Delay makes the server wait d after it received each message and before
-// it records the message and answers, as a slow mail server does. A client
+// it records the message and replies, as a slow mail server does. A client
 // that dies during the wait leaves a message that was recorded but never
 // acknowledged to it.
 func (s *Server) Delay(d time.Duration) {
