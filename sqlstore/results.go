@@ -94,7 +94,7 @@ func sameResult(r hiretrack.Response, p hiretrack.ResultParams) bool {
 	if (p.Score == nil) != (r.Score == nil) || (p.Score != nil && *p.Score != *r.Score) {
 		return false
 	}
-	return p.Fields == r.Result && sameJSON(p.Data, r.Data)
+	return reflect.DeepEqual(p.Fields, r.Result) && sameJSON(p.Data, r.Data)
 }
 
 // sameJSON compares two JSON values by content; nil equals only nil.
