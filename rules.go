@@ -75,7 +75,7 @@ const (
 	RuleAutoReject  RuleName = "auto_reject"
 )
 
-// RuleMatch says how a rule combines its conditions.
+// RuleMatch is the way a rule combines its conditions.
 type RuleMatch string
 
 // The ways to combine conditions: every condition must hold, or at least one.

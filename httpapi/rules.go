@@ -15,7 +15,7 @@ var (
 	conditionKeys = []string{"field", "label", "operator", "value"}
 )
 
-// readRule reads the rule under name; set is false when the field is
+// readRule reads the rule under name. set is false when the field is
 // absent, and the rule is nil when the field is absent or null.
 func readRule(parent *object, name hiretrack.RuleName) (rule *hiretrack.Rule, set bool) {
 	_, set = parent.fields[string(name)]
