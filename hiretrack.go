@@ -97,6 +97,10 @@ type Stage struct {
 	Type     StageType `json:"type"`
 	ModuleID *int64    `json:"module_id"`
 	Position int       `json:"position"`
+
+	// AutoAdvance and AutoReject are the stage's automation rules, nil when unset.
+	AutoAdvance *Rule `json:"auto_advance"`
+	AutoReject  *Rule `json:"auto_reject"`
 }
 
 // StageRef names a stage in responses that do not need its module.
@@ -165,6 +169,11 @@ type Response struct {
 	OpenedAt      *time.Time      `json:"opened_at"`
 	StartedAt     *time.Time      `json:"started_at"`
 	CompletedAt   *time.Time      `json:"completed_at"`
+
+	// Result holds the typed result fields, and RuleFired the automation
+	// rule that the response's completion fired, empty when none did.
+	Result    ResultFields `json:"result"`
+	RuleFired RuleName     `json:"rule_fired"`
 }
 
 // Event is one entry of an application's append-only timeline.

@@ -56,9 +56,20 @@ type APIKey struct {
 
 // StageInput is one regular stage of a track to create.
 type StageInput struct {
-	Name     string
-	Type     StageType
-	ModuleID int64
+	Name        string
+	Type        StageType
+	ModuleID    int64
+	AutoAdvance *Rule
+	AutoReject  *Rule
+}
+
+// StageRulesUpdate changes the automation rules of a stage. A rule whose
+// Set flag is false stays as it is; a set rule that is nil is removed.
+type StageRulesUpdate struct {
+	SetAutoAdvance bool
+	AutoAdvance    *Rule
+	SetAutoReject  bool
+	AutoReject     *Rule
 }
 
 // InviteParams is a request to invite a candidate to a track.
@@ -130,6 +141,10 @@ type TransitionParams struct {
 	// when it is empty. Only reject uses them.
 	SendEmail    bool
 	EmailMessage string
+
+	// Rule names the automation rule that makes this transition. The
+	// timeline then records the rule and the system as the actor.
+	Rule RuleName
 }
 
 // Transition is the outcome of a transition, or of a dry run.
@@ -167,6 +182,27 @@ type ResultParams struct {
 	Status     InviteStatus // InviteStarted or InviteCompleted
 	Score      *float64
 	Data       json.RawMessage
+
+	// Fields are the typed result fields, which the response's module type
+	// must accept. Answers, nil when absent, are the answers of a form
+	// response, which the store checks against the form's questions.
+	Fields  ResultFields
+	Answers []Answer
+}
+
+// ResultOutcome is the response after a result, and the transition that an
+// automation rule of its stage made, nil when no rule fired.
+type ResultOutcome struct {
+	Response Response
+	Fired    *Transition
+}
+
+// StageReport is one response with the track and stage it belongs to, as
+// the stage-wise report and the response endpoint show it.
+type StageReport struct {
+	TrackID  int64
+	Stage    StageRef
+	Response Response
 }
 
 // Applicant is one application as the applicant endpoints show it.
@@ -192,6 +228,12 @@ type ApplicantDetail struct {
 	Stages       []Stage
 	Responses    []Response
 	Timeline     []Event
+
+	// Report has one entry for each stage with a module that the
+	// application entered, in track order. SubmittedResponse holds the
+	// answers of the completed first-stage form, empty when there is none.
+	Report            []StageReport
+	SubmittedResponse []Answer
 }
 
 // ApplicantSortKey is a field that the applicant list can be sorted by.
@@ -419,10 +461,25 @@ type Store interface {
 	// not a question of the first stage's form or a missing required answer.
 	ImportApplication(ctx context.Context, p ImportParams) (Transition, error)
 
-	// RecordResult marks a response started or completed and stores its
-	// score and data. KindNotFound for an unknown response; KindConflict
-	// with code response_completed when it is already completed.
-	RecordResult(ctx context.Context, p ResultParams) (Response, error)
+	// RecordResult marks a response started or completed, stores its
+	// score, data and typed result, and on completion evaluates the
+	// automation rules of its stage in the same transaction. Posting the
+	// result that completed the response again changes nothing and returns
+	// the response as it is. KindNotFound for an unknown response;
+	// KindUnprocessable naming a field that the module type does not accept
+	// or an answer that does not fit the form; KindConflict with code
+	// response_closed when the application left the response's stage, or
+	// response_completed when it is completed with another result.
+	RecordResult(ctx context.Context, p ResultParams) (ResultOutcome, error)
+
+	// Response returns one response with its track and stage. KindNotFound
+	// when the company has no such response.
+	Response(ctx context.Context, companyID, responseID int64) (StageReport, error)
+
+	// UpdateStageRules sets or removes the automation rules of a regular
+	// stage and returns the stage. KindNotFound for an unknown track or
+	// stage; KindUnprocessable for a rule that CheckRule rejects.
+	UpdateStageRules(ctx context.Context, companyID, trackID int64, stageID string, u StageRulesUpdate) (Stage, error)
 
 	// Applicant returns one application with its stages, responses and
 	// timeline. KindNotFound for an unknown track or application.
@@ -442,7 +499,8 @@ type Store interface {
 	// response; values[i] answers question i. Errors as OpenInvite, plus
 	// KindInvalid naming the question for a missing required answer, an
 	// answer over 10,000 characters or one outside the options, and
-	// KindConflict for a non-form stage.
+	// KindConflict for a non-form stage. It evaluates the automation rules
+	// of the stage in the same transaction.
 	SubmitForm(ctx context.Context, hash SecretHash, values []string) (InvitePage, error)
 
 	// InviteEmail returns what the mail worker needs for one response.

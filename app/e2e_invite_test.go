@@ -226,6 +226,7 @@ func TestApplicantDetail(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
 		require.ElementsMatch(t, []string{
 			"track_id", "track_title", "applicant", "current_stage", "stages", "responses", "timeline",
+			"stage_wise_report", "submitted_response",
 		}, slices.Collect(maps.Keys(r.Body)))
 		a := decode[applicant](t, r)
 		require.Equal(t, tr.ID, a.TrackID)

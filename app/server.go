@@ -67,6 +67,10 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 	if err := s.openStore(ctx); err != nil {
 		return nil, err
 	}
+	s.store.SetTokenSource(func() (hiretrack.NewToken, error) {
+		_, token, err := sealer.NewInviteToken()
+		return token, err
+	})
 	if err := s.startObservability(ctx); err != nil {
 		s.db.Close()
 		return nil, err

@@ -413,6 +413,22 @@ type applicant struct {
 	Stages    []stage    `json:"stages"`
 	Responses []response `json:"responses"`
 	Timeline  []event    `json:"timeline"`
+
+	StageWiseReport   []reportEntry `json:"stage_wise_report"`
+	SubmittedResponse []answer      `json:"submitted_response"`
+}
+
+// reportEntry is one entry of the stage-wise report, and the body of GET /responses/{response_id}.
+type reportEntry struct {
+	response
+	TrackID int64    `json:"track_id"`
+	Stage   stageRef `json:"stage"`
+}
+
+// answer is one answered form question.
+type answer struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
 }
 
 // response is one response as the applicant and result endpoints return it.
@@ -429,6 +445,8 @@ type response struct {
 	OpenedAt     *string         `json:"opened_at"`
 	StartedAt    *string         `json:"started_at"`
 	CompletedAt  *string         `json:"completed_at"`
+	Result       map[string]any  `json:"result"`
+	RuleFired    *string         `json:"rule_fired"`
 }
 
 // event is one timeline entry.

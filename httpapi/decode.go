@@ -197,6 +197,18 @@ func (o *object) Bool(name string) bool {
 	return b
 }
 
+// OptionalBool reads an optional boolean; nil when absent.
+func (o *object) OptionalBool(name string) *bool {
+	if o.raw(name) == nil {
+		return nil
+	}
+	b := o.Bool(name)
+	if o.err != nil {
+		return nil
+	}
+	return &b
+}
+
 // Number reads an optional number in [min, max]; nil when absent.
 func (o *object) Number(name string, min, max float64) *float64 {
 	v := o.raw(name)

@@ -1,15 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/mail"
 
 	"github.com/hiretrack/hiretrack"
 )
-
-// maxResultDataBytes bounds the free JSON data an engine attaches to a result.
-const maxResultDataBytes = 64 << 10
 
 // Status values of invite and advance responses.
 const (
@@ -87,78 +83,6 @@ func (s *Server) inviteLink(token string) string {
 	return s.publicURL + "/invite/" + token
 }
 
-func (s *Server) recordResult(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
-	id, err := pathID(r, "response_id")
-	if err != nil {
-		return err
-	}
-	body, err := decodeObject(r)
-	if err != nil {
-		return err
-	}
-	params, err := readResult(body)
-	if err != nil {
-		return err
-	}
-	params.Principal, params.ResponseID = p, id
-
-	resp, err := s.store.RecordResult(r.Context(), params)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, responseJSON(resp))
-	return nil
-}
-
-// readResult reads {status, score?, data?}. A score belongs to a completed result.
-func readResult(body *object) (hiretrack.ResultParams, error) {
-	var params hiretrack.ResultParams
-	switch body.Enum("status", "started", "completed") {
-	case "started":
-		params.Status = hiretrack.InviteStarted
-	case "completed":
-		params.Status = hiretrack.InviteCompleted
-	}
-	params.Score = body.Number("score", 0, 100)
-	data := body.raw("data")
-	if err := body.Err(); err != nil {
-		return params, err
-	}
-
-	if params.Score != nil && params.Status != hiretrack.InviteCompleted {
-		return params, hiretrack.FieldErrorf(hiretrack.KindUnprocessable, "score", "invalid_value",
-			"score is only accepted with status \"completed\"")
-	}
-	if data != nil {
-		if len(data) > maxResultDataBytes {
-			return params, hiretrack.FieldErrorf(hiretrack.KindInvalid, "data", "invalid_field",
-				"data is %d bytes; the maximum is %d", len(data), maxResultDataBytes)
-		}
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(data, &obj) != nil {
-			return params, hiretrack.FieldErrorf(hiretrack.KindInvalid, "data", "invalid_field",
-				"data is %s; it must be a JSON object", clip(data))
-		}
-		params.Data = data
-	}
-	return params, nil
-}
-
-// responseJSON adds the type-specific id name, such as report_id, to a response.
-func responseJSON(r hiretrack.Response) map[string]any {
-	out := map[string]any{
-		"response_id": r.ID, r.ModuleType.ResponseIDName(): r.ID, "application_id": r.ApplicationID,
-		"stage_id": r.StageID, "module_id": r.ModuleID, "module_type": r.ModuleType,
-		"invite_status": r.InviteStatus, "score": r.Score, "data": r.Data,
-		"invited_at": r.InvitedAt, "expires_at": r.ExpiresAt,
-		"opened_at": r.OpenedAt, "started_at": r.StartedAt, "completed_at": r.CompletedAt,
-	}
-	if r.Data == nil {
-		out["data"] = nil
-	}
-	return out
-}
-
 func (s *Server) getApplicant(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
 	trackID, err := pathID(r, "track_id")
 	if err != nil {
@@ -177,9 +101,14 @@ func (s *Server) getApplicant(w http.ResponseWriter, r *http.Request, p hiretrac
 	for i, resp := range d.Responses {
 		responses[i] = responseJSON(resp)
 	}
+	report := make([]map[string]any, len(d.Report))
+	for i, entry := range d.Report {
+		report[i] = reportJSON(entry)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"track_id": d.TrackID, "track_title": d.TrackTitle, "applicant": d.Applicant,
 		"current_stage": d.CurrentStage, "stages": d.Stages, "responses": responses, "timeline": d.Timeline,
+		"stage_wise_report": report, "submitted_response": d.SubmittedResponse,
 	})
 	return nil
 }

@@ -120,6 +120,8 @@ func (s *Server) Handler() http.Handler {
 	api("PATCH /tracks/{track_id}/applicants/{application_id}/hire", s.hire)
 	api("POST /tracks/{track_id}/applicants/bulk", s.bulk)
 	api("POST /responses/{response_id}/result", s.recordResult)
+	api("GET /responses/{response_id}", s.getResponse)
+	api("PATCH /tracks/{track_id}/stages/{stage_id}", s.updateStage)
 	api("GET /tracks/{track_id}/applicants", s.listApplicants)
 	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
 	keys("POST /api-keys", s.createAPIKey)

@@ -45,6 +45,8 @@ func readStages(items []*object) ([]hiretrack.StageInput, error) {
 			Type:     hiretrack.StageType(item.Enum("type", types...)),
 			ModuleID: item.ID("module_id"),
 		}
+		st.AutoAdvance, _ = readRule(item, hiretrack.RuleAutoAdvance)
+		st.AutoReject, _ = readRule(item, hiretrack.RuleAutoReject)
 		if err := item.Err(); err != nil {
 			return nil, err
 		}

@@ -50,6 +50,8 @@ func (s *Store) readApplicant(ctx context.Context, tx *dialectTx, companyID, tra
 		Stages: track.Stages, Responses: responses, Timeline: timeline,
 		Applicant: summarize(app, track, responses),
 	}
+	d.Report = stageReport(track, responses)
+	d.SubmittedResponse = submittedResponse(track, d.Report)
 	return d, nil
 }
 

@@ -223,8 +223,12 @@ func (s *Store) completeForm(ctx context.Context, tx *dialectTx, in inviteRow, a
 		return err
 	}
 
-	return insertEvent(ctx, tx, eventRow{
+	err = insertEvent(ctx, tx, eventRow{
 		companyID: in.companyID, applicationID: in.page.ApplicationID, responseID: &in.page.ResponseID,
 		stageID: in.page.Stage.ID, typ: hiretrack.EventCompleted, actor: hiretrack.ActorCandidate, at: at,
 	})
+	if err != nil {
+		return err
+	}
+	return s.fireFormRules(ctx, tx, in.companyID, in.page.ResponseID)
 }

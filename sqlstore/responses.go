@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,20 +12,26 @@ import (
 )
 
 const responseColumns = `r.id, r.application_id, r.stage_id, r.module_id, m.type, r.invite_status, r.score, r.data,
-	r.invited_at, r.expires_at, r.opened_at, r.started_at, r.completed_at`
+	r.invited_at, r.expires_at, r.opened_at, r.started_at, r.completed_at, r.result, r.rule_fired`
 
 const responseFrom = ` FROM responses r JOIN modules m ON m.id = r.module_id `
 
 // scanResponse reads one row of responseColumns, with the status as of now.
 func scanResponse(row scanner, now time.Time) (hiretrack.Response, error) {
 	var r hiretrack.Response
-	var data sql.NullString
+	var data, result, ruleFired sql.NullString
 	var opened, started, completed nullTime
 	err := row.Scan(&r.ID, &r.ApplicationID, &r.StageID, &r.ModuleID, &r.ModuleType, &r.InviteStatus, &r.Score, &data,
-		textTime{&r.InvitedAt}, textTime{&r.ExpiresAt}, &opened, &started, &completed)
+		textTime{&r.InvitedAt}, textTime{&r.ExpiresAt}, &opened, &started, &completed, &result, &ruleFired)
 	if err != nil {
 		return r, err
 	}
+	if result.Valid {
+		if err := json.Unmarshal([]byte(result.String), &r.Result); err != nil {
+			return r, fmt.Errorf("read result of response %d: %w", r.ID, err)
+		}
+	}
+	r.RuleFired = hiretrack.RuleName(ruleFired.String)
 
 	if data.Valid {
 		r.Data = []byte(data.String)
@@ -67,10 +74,12 @@ func readResponses(ctx context.Context, q queryer, applicationID int64, now time
 	return responses, rows.Err()
 }
 
-// RecordResult marks a response started or completed.
-func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hiretrack.Response, error) {
-	var out hiretrack.Response
+// RecordResult marks a response started or completed and, on completion,
+// fires the automation rules of its stage.
+func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hiretrack.ResultOutcome, error) {
+	var out hiretrack.ResultOutcome
 	err := s.withTx(ctx, "record result", func(tx *dialectTx) error {
+		out = hiretrack.ResultOutcome{}
 		companyID, now := p.Principal.CompanyID, s.clock()
 		r, err := readResponse(ctx, tx, companyID, p.ResponseID, now)
 		if err != nil {
@@ -84,9 +93,19 @@ func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hir
 		if r, err = readResponse(ctx, tx, companyID, p.ResponseID, now); err != nil {
 			return err
 		}
+		if err := s.prepareResult(ctx, tx, &p, r); err != nil {
+			return err
+		}
+		if sameResult(r, p) {
+			out.Response = r
+			return nil
+		}
+		if err := checkResponseOpen(ctx, tx, r); err != nil {
+			return err
+		}
 		if r.CompletedAt != nil {
 			return hiretrack.Errorf(hiretrack.KindConflict, "response_completed",
-				"response %d is already Completed; a completed response cannot be changed", r.ID)
+				"response %d is already Completed with another result; a completed response cannot be changed", r.ID)
 		}
 
 		if err := s.applyResult(ctx, tx, p, r, now); err != nil {
@@ -95,10 +114,26 @@ func (s *Store) RecordResult(ctx context.Context, p hiretrack.ResultParams) (hir
 		if err := refreshApplicantSummary(ctx, tx, r.ApplicationID); err != nil {
 			return err
 		}
-		out, err = readResponse(ctx, tx, companyID, p.ResponseID, now)
-		return err
+		return s.finishResult(ctx, tx, p, &out, now)
 	})
 	return out, err
+}
+
+// finishResult fires the rules of a completed response and reads the
+// response as the transaction leaves it.
+func (s *Store) finishResult(ctx context.Context, tx *dialectTx, p hiretrack.ResultParams, out *hiretrack.ResultOutcome, now time.Time) error {
+	companyID := p.Principal.CompanyID
+	r, err := readResponse(ctx, tx, companyID, p.ResponseID, now)
+	if err != nil {
+		return err
+	}
+	if p.Status == hiretrack.InviteCompleted {
+		if out.Fired, err = s.fireRules(ctx, tx, companyID, r); err != nil {
+			return err
+		}
+	}
+	out.Response, err = readResponse(ctx, tx, companyID, p.ResponseID, now)
+	return err
 }
 
 // applyResult writes the new status, score and data and the timeline event.
@@ -119,8 +154,8 @@ func (s *Store) applyResult(ctx context.Context, tx *dialectTx, p hiretrack.Resu
 	eventType := hiretrack.EventStarted
 	if p.Status == hiretrack.InviteCompleted {
 		query = `UPDATE responses SET invite_status = ?, started_at = COALESCE(started_at, ?), completed_at = ?,
-			score = COALESCE(?, score), data = COALESCE(?, data) WHERE id = ?`
-		args = []any{p.Status, stamp, stamp, p.Score, data, r.ID}
+			score = COALESCE(?, score), data = COALESCE(?, data), result = ? WHERE id = ?`
+		args = []any{p.Status, stamp, stamp, p.Score, data, resultText(p.Fields), r.ID}
 		eventType = hiretrack.EventCompleted
 	}
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {

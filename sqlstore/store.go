@@ -24,6 +24,7 @@ type Store struct {
 	insertJob JobInserter
 	now       func() time.Time
 	logger    *slog.Logger
+	tokens    TokenSource // nil until SetTokenSource
 }
 
 var _ hiretrack.Store = (*Store)(nil)

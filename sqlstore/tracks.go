@@ -16,6 +16,9 @@ func (s *Store) CreateTrack(ctx context.Context, companyID int64, title string, 
 		if err := checkStageModules(ctx, tx, companyID, inputs); err != nil {
 			return err
 		}
+		if err := checkStageInputRules(ctx, tx, companyID, inputs); err != nil {
+			return err
+		}
 
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO tracks (company_id, title, created_at) VALUES (?, ?, ?) RETURNING id`,
@@ -60,7 +63,9 @@ func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hi
 	stages := make([]hiretrack.Stage, 0, len(inputs)+2)
 	for _, in := range inputs {
 		moduleID := in.ModuleID
-		stages = append(stages, hiretrack.Stage{Name: in.Name, Type: in.Type, ModuleID: &moduleID})
+		stages = append(stages, hiretrack.Stage{
+			Name: in.Name, Type: in.Type, ModuleID: &moduleID, AutoAdvance: in.AutoAdvance, AutoReject: in.AutoReject,
+		})
 	}
 	stages = append(stages,
 		hiretrack.Stage{Name: "Hired", Type: hiretrack.StageHired},
@@ -75,8 +80,10 @@ func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hi
 		stages[i].Position = i + 1
 
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO stages (id, track_id, position, name, type, module_id) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID)
+			INSERT INTO stages (id, track_id, position, name, type, module_id, auto_advance, auto_reject)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID,
+			ruleText(stages[i].AutoAdvance), ruleText(stages[i].AutoReject))
 		if err != nil {
 			return nil, fmt.Errorf("insert stage: %w", err)
 		}
@@ -112,7 +119,7 @@ func readTrack(ctx context.Context, q queryer, companyID, trackID int64) (hiretr
 // readStages returns a track's stages in position order.
 func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stage, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT id, name, type, module_id, position FROM stages WHERE track_id = ? ORDER BY position`, trackID)
+		SELECT id, name, type, module_id, position, auto_advance, auto_reject FROM stages WHERE track_id = ? ORDER BY position`, trackID)
 	if err != nil {
 		return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
 	}
@@ -121,8 +128,15 @@ func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stag
 	var stages []hiretrack.Stage
 	for rows.Next() {
 		var st hiretrack.Stage
-		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position); err != nil {
+		var advance, reject sql.NullString
+		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position, &advance, &reject); err != nil {
 			return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
+		}
+		if st.AutoAdvance, err = parseRule(advance); err != nil {
+			return nil, fmt.Errorf("read auto_advance of stage %s: %w", st.ID, err)
+		}
+		if st.AutoReject, err = parseRule(reject); err != nil {
+			return nil, fmt.Errorf("read auto_reject of stage %s: %w", st.ID, err)
 		}
 		stages = append(stages, st)
 	}

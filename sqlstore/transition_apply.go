@@ -47,9 +47,12 @@ func (s *Store) applyTransition(ctx context.Context, tx *dialectTx, p hiretrack.
 	if p.Format != "" && responseID != nil {
 		data["invite_format"] = p.Format
 	}
+	if p.Rule != "" {
+		data["rule"] = p.Rule
+	}
 	err := insertEvent(ctx, tx, eventRow{
 		companyID: companyID, applicationID: pl.app.id, responseID: responseID, stageID: pl.to.ID,
-		typ: eventTypes[p.Kind], actor: p.Principal.Actor(), at: now, data: jsonText(data),
+		typ: eventTypes[p.Kind], actor: transitionActor(p), at: now, data: jsonText(data),
 	})
 	if err != nil {
 		return err
@@ -89,7 +92,7 @@ func moveApplication(ctx context.Context, tx *dialectTx, kind hiretrack.Transiti
 // queueTransitionEmail queues the invite email of the new response for
 // sendlink, or the rejection email.
 func (s *Store) queueTransitionEmail(ctx context.Context, tx *dialectTx, p hiretrack.TransitionParams, pl *plan, now time.Time) error {
-	actor := p.Principal.Actor()
+	actor := transitionActor(p)
 	switch {
 	case pl.out.ResponseID != 0 && p.Format == hiretrack.InviteSendLink:
 		job := hiretrack.EmailJob{Kind: hiretrack.EmailInvite, ResponseID: pl.out.ResponseID, ApplicationID: pl.app.id}
@@ -99,4 +102,13 @@ func (s *Store) queueTransitionEmail(ctx context.Context, tx *dialectTx, p hiret
 		return s.queueEmail(ctx, tx, p.Principal.CompanyID, job, pl.to.ID, actor, now)
 	}
 	return nil
+}
+
+// transitionActor returns the actor of a transition's events: the system
+// for an automation rule, else the API key.
+func transitionActor(p hiretrack.TransitionParams) string {
+	if p.Rule != "" {
+		return hiretrack.ActorSystem
+	}
+	return p.Principal.Actor()
 }
