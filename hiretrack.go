@@ -97,6 +97,10 @@ type Stage struct {
 	Type     StageType `json:"type"`
 	ModuleID *int64    `json:"module_id"`
 	Position int       `json:"position"`
+
+	// InviteValidHours is how long the invite links of this stage stay
+	// usable, from when they open. Terminal stages have none, so it is 0.
+	InviteValidHours int `json:"invite_valid_hours,omitempty"`
 }
 
 // StageRef names a stage in responses that do not need its module.

@@ -154,6 +154,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
 			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
+			ApplyRateLimit: s.cfg.ApplyRateLimit, ClientIPHeader: s.cfg.ClientIPHeader,
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,

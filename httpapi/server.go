@@ -42,6 +42,13 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
+
+	// ApplyRateLimit is how many open-link submissions each client address
+	// may send per hour, all at once or spread out; 0 disables the limit.
+	// ClientIPHeader, when not empty, is the header whose last address is
+	// the client's, as a trusted reverse proxy sets it.
+	ApplyRateLimit int
+	ClientIPHeader string
 }
 
 // Server holds the handlers' dependencies.
@@ -57,6 +64,10 @@ type Server struct {
 	readinessChecks []ReadinessCheck
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
+
+	now            func() time.Time
+	applyLimiter   *addrLimiter // nil when the open-link limit is off
+	clientIPHeader string
 }
 
 // New returns a Server for cfg.
@@ -76,6 +87,12 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(s.registry)
 	s.readinessChecks = cfg.ReadinessChecks
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.applyLimiter = newAddrLimiter(cfg.ApplyRateLimit, s.now)
+	s.clientIPHeader = cfg.ClientIPHeader
 	return s
 }
 
@@ -115,6 +132,10 @@ func (s *Server) Handler() http.Handler {
 	api("POST /responses/{response_id}/result", s.recordResult)
 	api("GET /tracks/{track_id}/applicants", s.listApplicants)
 	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
+	api("POST /responses/{response_id}/invite", s.reissueInvite)
+	api("POST /responses/{response_id}/invite/revoke", s.revokeInvite)
+	api("POST /tracks/{track_id}/open-link", s.setOpenLink)
+	api("DELETE /tracks/{track_id}/open-link", s.disableOpenLink)
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
@@ -122,6 +143,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
 	page("POST /invite/{token}/start", s.startInvite)
+	page("GET /apply/{token}", s.showApply)
+	page("POST /apply/{token}", s.submitApply)
 	page("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -59,8 +59,11 @@ func checkStageModules(ctx context.Context, tx *dialectTx, companyID int64, inpu
 func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hiretrack.StageInput) ([]hiretrack.Stage, error) {
 	stages := make([]hiretrack.Stage, 0, len(inputs)+2)
 	for _, in := range inputs {
-		moduleID := in.ModuleID
-		stages = append(stages, hiretrack.Stage{Name: in.Name, Type: in.Type, ModuleID: &moduleID})
+		moduleID, hours := in.ModuleID, in.InviteValidHours
+		if hours == 0 {
+			hours = hiretrack.DefaultInviteValidHours
+		}
+		stages = append(stages, hiretrack.Stage{Name: in.Name, Type: in.Type, ModuleID: &moduleID, InviteValidHours: hours})
 	}
 	stages = append(stages,
 		hiretrack.Stage{Name: "Hired", Type: hiretrack.StageHired},
@@ -74,9 +77,14 @@ func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hi
 		stages[i].ID = id
 		stages[i].Position = i + 1
 
+		// Terminal stages keep the column's default; they never issue links.
+		hours := stages[i].InviteValidHours
+		if hours == 0 {
+			hours = hiretrack.DefaultInviteValidHours
+		}
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO stages (id, track_id, position, name, type, module_id) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID)
+			INSERT INTO stages (id, track_id, position, name, type, module_id, invite_valid_hours) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID, hours)
 		if err != nil {
 			return nil, fmt.Errorf("insert stage: %w", err)
 		}
@@ -112,7 +120,7 @@ func readTrack(ctx context.Context, q queryer, companyID, trackID int64) (hiretr
 // readStages returns a track's stages in position order.
 func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stage, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT id, name, type, module_id, position FROM stages WHERE track_id = ? ORDER BY position`, trackID)
+		SELECT id, name, type, module_id, position, invite_valid_hours FROM stages WHERE track_id = ? ORDER BY position`, trackID)
 	if err != nil {
 		return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
 	}
@@ -121,8 +129,11 @@ func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stag
 	var stages []hiretrack.Stage
 	for rows.Next() {
 		var st hiretrack.Stage
-		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position); err != nil {
+		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position, &st.InviteValidHours); err != nil {
 			return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
+		}
+		if st.Type.Terminal() {
+			st.InviteValidHours = 0
 		}
 		stages = append(stages, st)
 	}
