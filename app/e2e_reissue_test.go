@@ -121,6 +121,7 @@ func TestReissueInvite(t *testing.T) {
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Sid Send", "sid@example.com", "sendlink")
 		smtp.WaitForMessages(t, 1, mailTimeout)
+		e.waitForEvent(tr.ID, inv.ApplicationID, "email_sent")
 
 		got := e.mustReissue(inv.ResponseID, map[string]any{"invite_format": "sendlink"})
 
@@ -131,7 +132,7 @@ func TestReissueInvite(t *testing.T) {
 		m := parseEmail(t, messages[1].Data)
 		requireInviteEmail(t, m, "Sid Send", "sid@example.com", "Backend Engineer", formStage, inv.InviteLink)
 		a := e.applicant(tr.ID, inv.ApplicationID)
-		require.Equal(t, []string{"invited", "email_queued", "reinvited", "email_queued"}, a.eventTypes()[:4])
+		require.Equal(t, []string{"invited", "email_queued", "email_sent", "reinvited", "email_queued"}, a.eventTypes()[:5])
 	})
 
 	t.Run("RateLimited", func(t *testing.T) {
