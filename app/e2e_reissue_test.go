@@ -299,6 +299,9 @@ func TestRevokeInvite(t *testing.T) {
 		require.Equal(t, actorOf(e.key), a.Timeline[1].Actor)
 		require.Equal(t, "Expired", a.Applicant.StageStatus)
 		require.Equal(t, "Expired", a.Applicant.TrackInvitationStatus)
+		list := e.mustListApplicants(tr.ID, "invite_status=Expired")
+		require.Len(t, list.Data, 1)
+		require.Equal(t, "Expired", list.Data[0].StageStatus)
 	})
 
 	t.Run("AgainChangesNothing", func(t *testing.T) {

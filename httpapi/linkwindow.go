@@ -8,7 +8,7 @@ import (
 )
 
 // gmtLayout is the second accepted form of start_date and expiry_date,
-// read as GMT: the form that assessment-invite APIs commonly use.
+// read as GMT, a form that some assessment-invite APIs use.
 const gmtLayout = "2006-01-02 15:04"
 
 // acceptedTimeForms names the accepted forms in error messages.

@@ -39,6 +39,8 @@ func (s *Server) setOpenLink(w http.ResponseWriter, r *http.Request, p hiretrack
 	if err != nil {
 		return err
 	}
+	s.logger.InfoContext(r.Context(), "open link created", "track_id", trackID, "company_id", p.CompanyID,
+		"key_prefix", p.KeyPrefix, "request_id", infoFrom(r.Context()).id)
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"track_id": link.TrackID, "open_link": s.publicURL + "/apply/" + token,
 		"start_date": utcOrNil(link.StartsAt), "expiry_date": utcOrNil(link.ExpiresAt), "created_at": link.CreatedAt,
@@ -55,6 +57,8 @@ func (s *Server) disableOpenLink(w http.ResponseWriter, r *http.Request, p hiret
 	if err := s.store.DisableOpenLink(r.Context(), p.CompanyID, trackID); err != nil {
 		return err
 	}
+	s.logger.InfoContext(r.Context(), "open link disabled", "track_id", trackID, "company_id", p.CompanyID,
+		"key_prefix", p.KeyPrefix, "request_id", infoFrom(r.Context()).id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

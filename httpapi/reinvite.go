@@ -39,7 +39,7 @@ func (s *Server) reissueInvite(w http.ResponseWriter, r *http.Request, p hiretra
 	}
 
 	// A link that stays valid is rebuilt from its sealed copy, so the
-	// answer carries the link the candidate already has.
+	// response body carries the link the candidate already has.
 	if !out.Regenerated {
 		if token, err = s.sealer.Open(out.TokenSealed); err != nil {
 			return hiretrack.Internal("open sealed invite token", err)
