@@ -103,17 +103,17 @@ func TestCandidateFormSavedOnce(t *testing.T) {
 		}
 		wg.Wait()
 
-		ok, gone := 0, 0
+		saved, alreadyCompleted := 0, 0
 		for _, status := range statuses {
 			switch status {
 			case http.StatusOK:
-				ok++
+				saved++
 			case http.StatusGone:
-				gone++
+				alreadyCompleted++
 			}
 		}
-		require.Equal(t, 1, ok, "statuses %v", statuses)
-		require.Equal(t, submits-1, gone, "statuses %v", statuses)
+		require.Equal(t, 1, saved, "statuses %v", statuses)
+		require.Equal(t, submits-1, alreadyCompleted, "statuses %v", statuses)
 		a := e.applicant(tr.ID, inv.ApplicationID)
 		require.Equal(t, []string{"invited", "completed"}, a.eventTypes())
 	})

@@ -182,10 +182,11 @@ func TestReissueInvite(t *testing.T) {
 
 func TestReissueInviteRejects(t *testing.T) {
 	t.Parallel()
+	// The subtests share one server and check that nothing in the whole
+	// database changed, so they run one at a time.
 	shared := setup(t, options{})
 
 	t.Run("CompletedResponse", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Cai Complete", "cai@example.com")
@@ -201,7 +202,6 @@ func TestReissueInviteRejects(t *testing.T) {
 	})
 
 	t.Run("ApplicationLeftStage", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.inviteCompleted(tr.ID, "Lia Left", "lia.left@example.com")
@@ -221,7 +221,6 @@ func TestReissueInviteRejects(t *testing.T) {
 	})
 
 	t.Run("OtherCompany", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Oli Other", "oli@example.com", "getlink")
@@ -249,7 +248,6 @@ func TestReissueInviteRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
 			e := shared.forTest(t)
 			tr := e.newTrack("Backend Engineer")
 			inv := e.invite(tr.ID, "Val Invalid", "val@example.com", "getlink")
@@ -261,7 +259,6 @@ func TestReissueInviteRejects(t *testing.T) {
 	}
 
 	t.Run("UnknownResponse", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		r := e.reissue(999999, map[string]any{"invite_format": "getlink"})
 		requireError(t, r, http.StatusNotFound, "not_found", "")

@@ -28,8 +28,8 @@ type pageView struct {
 	Questions   []questionView
 	StartAction string
 
-	// Identity asks for the applicant's name and email above the
-	// questions, on the page of an open application link.
+	// Identity adds name and email fields above the questions, on the
+	// page of an open application link.
 	Identity *identityView
 }
 
