@@ -101,6 +101,9 @@ type Stage struct {
 	// AutoAdvance and AutoReject are the stage's automation rules, nil when unset.
 	AutoAdvance *Rule `json:"auto_advance"`
 	AutoReject  *Rule `json:"auto_reject"`
+	// InviteValidHours is how long the invite links of this stage stay
+	// usable, from when they open. Terminal stages have none, so it is 0.
+	InviteValidHours int `json:"invite_valid_hours,omitempty"`
 }
 
 // StageRef names a stage in responses that do not need its module.

@@ -61,6 +61,9 @@ type StageInput struct {
 	ModuleID    int64
 	AutoAdvance *Rule
 	AutoReject  *Rule
+
+	// InviteValidHours is the stage's link lifetime; 0 selects the default.
+	InviteValidHours int
 }
 
 // StageRulesUpdate changes the automation rules of a stage. A rule whose
@@ -80,6 +83,7 @@ type InviteParams struct {
 	Email         string
 	Format        InviteFormat
 	Token         NewToken
+	Window        LinkWindow
 }
 
 // Invitation is the outcome of an invite: a new application, or the
@@ -92,6 +96,7 @@ type Invitation struct {
 	Name          string
 	Email         string
 	InviteStatus  InviteStatus
+	StartsAt      *time.Time
 	ExpiresAt     time.Time
 	Created       bool
 	EmailQueued   bool
@@ -133,6 +138,7 @@ type TransitionParams struct {
 	// sendlink also emails it, and empty creates the response without a link.
 	Format InviteFormat
 	Token  NewToken
+	Window LinkWindow // bounds the new stage's link
 
 	// DryRun checks everything and reports the outcome without writing.
 	DryRun bool
@@ -318,6 +324,7 @@ type InvitePage struct {
 	Stage         StageRef
 	Module        Module
 	InviteStatus  InviteStatus
+	StartsAt      *time.Time
 	ExpiresAt     time.Time
 }
 
@@ -330,6 +337,7 @@ type InviteEmail struct {
 	TrackTitle    string
 	StageName     string
 	TokenSealed   []byte
+	StartsAt      *time.Time
 	ExpiresAt     time.Time
 }
 
@@ -548,4 +556,37 @@ type Store interface {
 	// track, or naming after for a cursor that is malformed or was made for
 	// another sort.
 	Applicants(ctx context.Context, companyID int64, q ApplicantQuery) (ApplicantPage, error)
+
+	// Invite lifecycle.
+
+	// ReissueInvite renews the expiry of a response's link and, for
+	// sendlink, queues the invite email again. KindNotFound for an unknown
+	// response; KindConflict with code response_completed or response_closed
+	// (its application left the stage); KindRateLimited with code
+	// reissue_rate_limited and Extra "retry_after" in seconds.
+	ReissueInvite(ctx context.Context, p ReissueParams) (Reissue, error)
+
+	// RevokeInvite makes a response's link unusable at once. Errors as
+	// ReissueInvite, without the rate limit.
+	RevokeInvite(ctx context.Context, principal Principal, responseID int64) (Response, error)
+
+	// SetOpenLink creates or replaces the open application link of a track.
+	// KindNotFound for an unknown track; KindUnprocessable with code
+	// first_stage_not_form.
+	SetOpenLink(ctx context.Context, p OpenLinkParams) (OpenLink, error)
+
+	// DisableOpenLink disables the open link of a track. KindNotFound for an
+	// unknown track or one without an enabled link.
+	DisableOpenLink(ctx context.Context, companyID, trackID int64) error
+
+	// OpenApplyPage returns the public page of an open link. KindNotFound
+	// for an unknown token; KindGone with code apply_closed,
+	// apply_not_started or apply_expired outside the link's window.
+	OpenApplyPage(ctx context.Context, hash SecretHash) (ApplyPage, error)
+
+	// Apply creates the candidate and an application whose track invitation
+	// is completed with the submitted answers. Errors as OpenApplyPage, plus
+	// KindInvalid naming the question and KindConflict with code
+	// already_applied.
+	Apply(ctx context.Context, p ApplyParams) (Transition, ApplyPage, error)
 }

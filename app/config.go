@@ -45,6 +45,13 @@ type Config struct {
 	// run again once it has been running for twice this long.
 	EmailTimeout time.Duration
 
+	// ApplyRateLimit is how many open application link submissions each
+	// client address may send per hour; 0 disables the limit. ClientIPHeader
+	// names the header, such as X-Forwarded-For, from which a trusted proxy
+	// passes the client address; empty uses the connection's address.
+	ApplyRateLimit int
+	ClientIPHeader string
+
 	// Now is the clock of the store and of the rate limiter, time.Now when
 	// nil. It has no flag, because only tests set it, to move past the
 	// expiry of invite links or to refill rate limits without sleeping.
@@ -84,6 +91,27 @@ func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", timeout, "how long a shutdown waits for requests in flight")
 	bindRateLimit(fs, cfg, getenv)
 	bindEmail(fs, cfg, getenv)
+	bindApply(fs, cfg, getenv)
+}
+
+// DefaultApplyRateLimit is the default number of open application link
+// submissions per hour and client address.
+//
+// NOTE: a starting point that lets a shared office network through while
+// slowing a script; raise it when many applicants share one address.
+const DefaultApplyRateLimit = 10
+
+// bindApply registers the flags of the open application link.
+func bindApply(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	text := envOr(getenv, "apply-rate-limit", strconv.Itoa(DefaultApplyRateLimit))
+	perHour, err := strconv.Atoi(text)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_APPLY_RATE_LIMIT %q: it must be a whole number of submissions per hour, 0 or more", text)
+	}
+	fs.IntVar(&cfg.ApplyRateLimit, "apply-rate-limit", perHour,
+		"open application link submissions per hour that each client address may send; 0 disables the limit")
+	fs.StringVar(&cfg.ClientIPHeader, "client-ip-header", envOr(getenv, "client-ip-header", ""),
+		"header from which a trusted reverse proxy passes the client address, such as X-Forwarded-For; the last address in it counts (default: the connection's address)")
 }
 
 // bindRateLimit registers the rate limit flags. An environment variable
@@ -149,6 +177,9 @@ func (c Config) check() error {
 	}
 	if c.RateBurst < 0 {
 		return fmt.Errorf("invalid --rate-burst %d: it must be 0 or more", c.RateBurst)
+	}
+	if c.ApplyRateLimit < 0 {
+		return fmt.Errorf("invalid --apply-rate-limit %d: it must be 0 or more", c.ApplyRateLimit)
 	}
 	return c.checkEmail()
 }

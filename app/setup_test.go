@@ -63,6 +63,9 @@ type options struct {
 	emailMaxAttempts int                             // 0: the default of 10
 	emailRetryDelay  func(attempt int) time.Duration // nil: River's backoff
 	db               string                          // --db; empty: a new testDatabase
+	// applyRateLimit and clientIPHeader set the open link's submission limit.
+	applyRateLimit int
+	clientIPHeader string
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -79,6 +82,7 @@ func setup(t testing.TB, opts options) *env {
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
 		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
 		EmailMaxAttempts: opts.emailMaxAttempts, EmailRetryDelay: opts.emailRetryDelay,
+		ApplyRateLimit: opts.applyRateLimit, ClientIPHeader: opts.clientIPHeader,
 	}
 
 	// The client returns redirects instead of following them, so that tests

@@ -27,6 +27,16 @@ type pageView struct {
 	Error       string
 	Questions   []questionView
 	StartAction string
+
+	// Identity adds name and email fields above the questions, on the
+	// page of an open application link.
+	Identity *identityView
+}
+
+// identityView is the name and email fields of the public application form.
+type identityView struct {
+	Name  string
+	Email string
 }
 
 type questionView struct {
@@ -61,14 +71,21 @@ func stageView(page hiretrack.InvitePage, token string, values []string, formErr
 	}
 
 	v.Message = "Please answer the questions below. Questions marked * are required."
-	for i, q := range page.Module.Questions {
+	v.Questions = questionViews(page.Module.Questions, values)
+	return v
+}
+
+// questionViews returns the form fields q1, q2, … with the values entered.
+func questionViews(questions []hiretrack.Question, values []string) []questionView {
+	views := make([]questionView, 0, len(questions))
+	for i, q := range questions {
 		qv := questionView{Name: fmt.Sprintf("q%d", i+1), Label: q.Label, Kind: q.Kind, Options: q.Options, Required: q.Required}
 		if i < len(values) {
 			qv.Value = values[i]
 		}
-		v.Questions = append(v.Questions, qv)
+		views = append(views, qv)
 	}
-	return v
+	return views
 }
 
 func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
@@ -77,10 +94,7 @@ func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
 		s.renderInviteError(w, r, hiretrack.InvitePage{}, formParseError(err))
 		return
 	}
-	values := make([]string, 0, len(r.PostForm))
-	for i := 1; i <= maxQuestions; i++ {
-		values = append(values, r.PostForm.Get(fmt.Sprintf("q%d", i)))
-	}
+	values := formValues(r)
 
 	page, err := s.store.SubmitForm(r.Context(), secret.Hash(token), values)
 	if hiretrack.ErrorKind(err) == hiretrack.KindInvalid {
@@ -97,6 +111,15 @@ func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
 		TrackTitle: page.TrackTitle, Heading: "Thank you",
 		Message: "Your answers were received. We will be in touch about the next step.",
 	}, "")
+}
+
+// formValues returns the answers q1 … q100 of a parsed form.
+func formValues(r *http.Request) []string {
+	values := make([]string, 0, maxQuestions)
+	for i := 1; i <= maxQuestions; i++ {
+		values = append(values, r.PostForm.Get(fmt.Sprintf("q%d", i)))
+	}
+	return values
 }
 
 func formParseError(err error) error {
@@ -158,6 +181,7 @@ func (s *Server) renderInviteError(w http.ResponseWriter, r *http.Request, page 
 	headings := map[string]string{
 		"invite_not_found": "Link not found", "invite_completed": "Already completed",
 		"invite_closed": "Step closed", "invite_expired": "Link expired",
+		"invite_revoked": "Link withdrawn", "invite_not_started": "Not open yet",
 	}
 	heading, ok := headings[e.Code]
 	if !ok {

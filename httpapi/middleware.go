@@ -104,6 +104,9 @@ func routeOf(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/invite/") {
 		return "/invite/{token}"
 	}
+	if strings.HasPrefix(r.URL.Path, "/apply/") {
+		return "/apply/{token}"
+	}
 	return r.URL.Path
 }
 

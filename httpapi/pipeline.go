@@ -25,6 +25,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p hiretrack.Prin
 		TrackID:       body.ID("track_id"),
 		Format:        readInviteFormat(body),
 	}
+	params.Window = s.readWindow(body)
 	if err := body.Err(); err != nil {
 		return err
 	}
@@ -49,12 +50,14 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p hiretrack.Prin
 	if inv.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, map[string]any{
+	out := map[string]any{
 		"application_id": inv.ApplicationID, "candidate_id": inv.CandidateID, "email": inv.Email,
 		"invite_link": s.inviteLink(token), "invite_status": inv.InviteStatus, "name": inv.Name,
 		"track_id": inv.TrackID, "response_id": inv.ResponseID, "status": sentStatus(inv.EmailQueued),
 		"expires_at": inv.ExpiresAt.UTC(),
-	})
+	}
+	addWindow(out, params.Window, inv.StartsAt, inv.ExpiresAt)
+	writeJSON(w, status, out)
 	return nil
 }
 

@@ -47,6 +47,13 @@ type Config struct {
 	// database cannot be reached for now. Such errors return 503
 	// database_unavailable instead of 500. When it is nil, none do.
 	Unavailable func(error) bool
+
+	// ApplyRateLimit is how many open-link submissions each client address
+	// may send per hour, all at once or spread out; 0 disables the limit.
+	// ClientIPHeader, when not empty, is the header whose last address is
+	// the client's, as a trusted reverse proxy sets it.
+	ApplyRateLimit int
+	ClientIPHeader string
 }
 
 // Server holds the handlers' dependencies.
@@ -63,6 +70,10 @@ type Server struct {
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
 	isUnavailable   func(error) bool
+
+	now            func() time.Time
+	applyLimiter   *addrLimiter // nil when the open-link limit is off
+	clientIPHeader string
 }
 
 // New returns a Server for cfg.
@@ -83,6 +94,12 @@ func New(cfg Config) *Server {
 	s.readinessChecks = cfg.ReadinessChecks
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	s.isUnavailable = cfg.Unavailable
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.applyLimiter = newAddrLimiter(cfg.ApplyRateLimit, s.now)
+	s.clientIPHeader = cfg.ClientIPHeader
 	return s
 }
 
@@ -124,6 +141,10 @@ func (s *Server) Handler() http.Handler {
 	api("PATCH /tracks/{track_id}/stages/{stage_id}", s.updateStage)
 	api("GET /tracks/{track_id}/applicants", s.listApplicants)
 	api("GET /tracks/{track_id}/applicants/{application_id}", s.getApplicant)
+	api("POST /responses/{response_id}/invite", s.reissueInvite)
+	api("POST /responses/{response_id}/invite/revoke", s.revokeInvite)
+	api("POST /tracks/{track_id}/open-link", s.setOpenLink)
+	api("DELETE /tracks/{track_id}/open-link", s.disableOpenLink)
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
@@ -131,6 +152,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
 	page("POST /invite/{token}/start", s.startInvite)
+	page("GET /apply/{token}", s.showApply)
+	page("POST /apply/{token}", s.submitApply)
 	page("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

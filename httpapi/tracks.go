@@ -44,6 +44,8 @@ func readStages(items []*object) ([]hiretrack.StageInput, error) {
 			Name:     item.String("name", maxNameLen),
 			Type:     hiretrack.StageType(item.Enum("type", types...)),
 			ModuleID: item.ID("module_id"),
+			InviteValidHours: item.OptionalInt("invite_valid_hours", 1, hiretrack.MaxInviteValidHours,
+				hiretrack.DefaultInviteValidHours),
 		}
 		st.AutoAdvance, _ = readRule(item, hiretrack.RuleAutoAdvance)
 		st.AutoReject, _ = readRule(item, hiretrack.RuleAutoReject)

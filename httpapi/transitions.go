@@ -80,6 +80,7 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request, p hiretrack.Pri
 		return err
 	}
 	req.params.Format = readInviteFormat(req.body)
+	req.params.Window = s.readWindow(req.body)
 	if err := req.body.Err(); err != nil {
 		return err
 	}
@@ -88,7 +89,11 @@ func (s *Server) advance(w http.ResponseWriter, r *http.Request, p hiretrack.Pri
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.advanceJSON(t, token))
+	out := s.advanceJSON(t, token)
+	if !t.DryRun {
+		addWindow(out, req.params.Window, req.params.Window.StartsAt, t.ExpiresAt)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -103,7 +103,8 @@ type Sender interface {
 	Send(ctx context.Context, msg *gomail.Msg) error
 }
 
-// expiryLayout is the layout of expiry times in messages, such as "2026-12-11 19:43 UTC".
+// expiryLayout is the layout of times in messages, such as "2026-12-11 19:43 UTC",
+// which names the time zone so that candidates in other zones can convert it.
 const expiryLayout = "2006-01-02 15:04 MST"
 
 // errInvalidRecipient marks a candidate address that no retry can fix.
@@ -115,6 +116,7 @@ type inviteContent struct {
 	TrackTitle    string
 	StageName     string
 	Link          string
+	StartsAt      string // empty when the link is usable at once
 	ExpiresAt     string
 }
 
@@ -126,7 +128,7 @@ Open this link to start:
 
 {{.Link}}
 
-The link expires on {{.ExpiresAt}}. It is personal to you, so please do not share it.
+{{if .StartsAt}}The link opens on {{.StartsAt}} and expires on {{.ExpiresAt}}.{{else}}The link expires on {{.ExpiresAt}}.{{end}} It is personal to you, so please do not share it.
 `))
 
 var htmlBody = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
@@ -136,7 +138,7 @@ var htmlBody = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
 <p>Your application for {{.TrackTitle}} continues with the next step: <strong>{{.StageName}}</strong>.</p>
 <p><a href="{{.Link}}">Start {{.StageName}}</a></p>
 <p>If the link does not open, copy this address into your browser:<br>{{.Link}}</p>
-<p>The link expires on {{.ExpiresAt}}. It is personal to you, so please do not share it.</p>
+<p>{{if .StartsAt}}The link opens on {{.StartsAt}} and expires on {{.ExpiresAt}}.{{else}}The link expires on {{.ExpiresAt}}.{{end}} It is personal to you, so please do not share it.</p>
 </body>
 </html>
 `))
@@ -151,11 +153,16 @@ func newInviteMessage(invite hiretrack.InviteEmail, from, link string) (*gomail.
 	}
 	msg.SetGenHeader(HeaderResponseID, strconv.FormatInt(invite.ResponseID, 10))
 
+	startsAt := ""
+	if invite.StartsAt != nil {
+		startsAt = invite.StartsAt.UTC().Format(expiryLayout)
+	}
 	if err := setBody(msg, textBody, htmlBody, inviteContent{
 		CandidateName: invite.CandidateName,
 		TrackTitle:    invite.TrackTitle,
 		StageName:     invite.StageName,
 		Link:          link,
+		StartsAt:      startsAt,
 		ExpiresAt:     invite.ExpiresAt.UTC().Format(expiryLayout),
 	}); err != nil {
 		return nil, err

@@ -71,24 +71,25 @@ type newResponse struct {
 	applicationID int64
 	stage         hiretrack.Stage
 	token         hiretrack.NewToken
+	window        hiretrack.LinkWindow
 	now           time.Time
 }
 
-// insertResponse creates a Pending response whose link expires after the
-// stage's invite_valid_hours.
+// insertResponse creates a Pending response whose link is bounded by
+// r.window, and by default expires after the stage's invite_valid_hours.
 func insertResponse(ctx context.Context, tx *dialectTx, r newResponse) (id int64, expiresAt time.Time, err error) {
 	var hours int
 	if err := tx.QueryRowContext(ctx, `SELECT invite_valid_hours FROM stages WHERE id = ?`, r.stage.ID).Scan(&hours); err != nil {
 		return 0, time.Time{}, fmt.Errorf("read stage %s: %w", r.stage.ID, err)
 	}
-	expiresAt = r.now.Add(time.Duration(hours) * time.Hour)
+	startsAt, expiresAt := linkTimes(r.now, hours, r.window)
 
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO responses (company_id, application_id, stage_id, module_id, invite_status,
-			token_hash, token_sealed, invited_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			token_hash, token_sealed, invited_at, expires_at, starts_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.companyID, r.applicationID, r.stage.ID, *r.stage.ModuleID, hiretrack.InvitePending,
-		string(r.token.Hash), r.token.Sealed, formatTime(r.now), formatTime(expiresAt)).Scan(&id)
+		string(r.token.Hash), r.token.Sealed, formatTime(r.now), formatTime(expiresAt), formatNullTime(startsAt)).Scan(&id)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("insert response: %w", err)
 	}

@@ -12,21 +12,23 @@ import (
 // InviteEmail returns what the mail worker needs for one response.
 func (s *Store) InviteEmail(ctx context.Context, responseID int64) (hiretrack.InviteEmail, error) {
 	m := hiretrack.InviteEmail{ResponseID: responseID}
+	var startsAt nullTime
 	err := s.read().QueryRowContext(ctx, `
-		SELECT r.application_id, c.name, c.email, t.title, st.name, r.token_sealed, r.expires_at
+		SELECT r.application_id, c.name, c.email, t.title, st.name, r.token_sealed, r.expires_at, r.starts_at
 		FROM responses r
 		JOIN applications a ON a.id = r.application_id
 		JOIN candidates c ON c.id = a.candidate_id
 		JOIN tracks t ON t.id = a.track_id
 		JOIN stages st ON st.id = r.stage_id
 		WHERE r.id = ?`, responseID).
-		Scan(&m.ApplicationID, &m.CandidateName, &m.Email, &m.TrackTitle, &m.StageName, &m.TokenSealed, textTime{&m.ExpiresAt})
+		Scan(&m.ApplicationID, &m.CandidateName, &m.Email, &m.TrackTitle, &m.StageName, &m.TokenSealed, textTime{&m.ExpiresAt}, &startsAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, hiretrack.NotFoundf("response %d not found", responseID)
 	}
 	if err != nil {
 		return m, hiretrack.Internal("read invite email", err)
 	}
+	m.StartsAt = startsAt.t
 	return m, nil
 }
 

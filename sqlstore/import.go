@@ -36,7 +36,9 @@ func (s *Store) ImportApplication(ctx context.Context, p hiretrack.ImportParams)
 		if err := checkNotApplied(ctx, tx, track.ID, out.CandidateID); err != nil {
 			return err
 		}
-		return s.insertImported(ctx, tx, p, answers, &out, now)
+		return s.insertImported(ctx, tx, importedRow{
+			companyID: companyID, actor: p.Principal.Actor(), token: p.Token, answers: answers,
+		}, &out, now)
 	})
 	return out, err
 }
@@ -95,9 +97,19 @@ func checkNotApplied(ctx context.Context, tx *dialectTx, trackID, candidateID in
 	return e
 }
 
+// importedRow is an application to create with its first stage completed.
+// eventData, when not nil, is the data of its applied event.
+type importedRow struct {
+	companyID int64
+	actor     string
+	token     hiretrack.NewToken
+	answers   []hiretrack.Answer
+	eventData map[string]any
+}
+
 // insertImported creates the application and its completed first response.
-func (s *Store) insertImported(ctx context.Context, tx *dialectTx, p hiretrack.ImportParams, answers []hiretrack.Answer, out *hiretrack.Transition, now time.Time) error {
-	companyID, actor := p.Principal.CompanyID, p.Principal.Actor()
+func (s *Store) insertImported(ctx context.Context, tx *dialectTx, row importedRow, out *hiretrack.Transition, now time.Time) error {
+	companyID, actor := row.companyID, row.actor
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO applications (company_id, track_id, candidate_id, stage_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -108,7 +120,7 @@ func (s *Store) insertImported(ctx context.Context, tx *dialectTx, p hiretrack.I
 	}
 
 	out.ResponseID, out.ExpiresAt, err = insertResponse(ctx, tx, newResponse{
-		companyID: companyID, applicationID: out.ApplicationID, stage: out.To, token: p.Token, now: now,
+		companyID: companyID, applicationID: out.ApplicationID, stage: out.To, token: row.token, now: now,
 	})
 	if err != nil {
 		return err
@@ -116,7 +128,7 @@ func (s *Store) insertImported(ctx context.Context, tx *dialectTx, p hiretrack.I
 	stamp := formatTime(now)
 	_, err = tx.ExecContext(ctx, `
 		UPDATE responses SET invite_status = ?, data = ?, started_at = ?, completed_at = ? WHERE id = ?`,
-		hiretrack.InviteCompleted, *jsonText(map[string]any{"answers": answers}), stamp, stamp, out.ResponseID)
+		hiretrack.InviteCompleted, *jsonText(map[string]any{"answers": row.answers}), stamp, stamp, out.ResponseID)
 	if err != nil {
 		return fmt.Errorf("complete imported response: %w", err)
 	}
@@ -125,9 +137,13 @@ func (s *Store) insertImported(ctx context.Context, tx *dialectTx, p hiretrack.I
 	}
 
 	for _, typ := range []string{hiretrack.EventApplied, hiretrack.EventCompleted} {
+		var data *string
+		if typ == hiretrack.EventApplied && row.eventData != nil {
+			data = jsonText(row.eventData)
+		}
 		err := insertEvent(ctx, tx, eventRow{
 			companyID: companyID, applicationID: out.ApplicationID, responseID: &out.ResponseID,
-			stageID: out.To.ID, typ: typ, actor: actor, at: now,
+			stageID: out.To.ID, typ: typ, actor: actor, at: now, data: data,
 		})
 		if err != nil {
 			return err

@@ -71,12 +71,13 @@ func (s *Store) createApplication(ctx context.Context, tx *dialectTx, p hiretrac
 	}
 
 	inv.ResponseID, inv.ExpiresAt, err = insertResponse(ctx, tx, newResponse{
-		companyID: p.Principal.CompanyID, applicationID: inv.ApplicationID, stage: first, token: p.Token, now: now,
+		companyID: p.Principal.CompanyID, applicationID: inv.ApplicationID, stage: first, token: p.Token, window: p.Window, now: now,
 	})
 	if err != nil {
 		return err
 	}
 	inv.InviteStatus = hiretrack.InvitePending
+	inv.StartsAt = p.Window.StartsAt
 	inv.Created = true
 
 	return insertEvent(ctx, tx, eventRow{
@@ -101,11 +102,15 @@ func (s *Store) reissueInvitation(ctx context.Context, tx *dialectTx, p hiretrac
 		return fmt.Errorf("read track invitation of application %d: %w", inv.ApplicationID, err)
 	}
 
+	// A completed invitation keeps its times, so that only the token changes.
+	var startsAt *time.Time
 	if inv.InviteStatus != hiretrack.InviteCompleted {
-		inv.ExpiresAt = now.Add(time.Duration(hours) * time.Hour)
+		startsAt, inv.ExpiresAt = linkTimes(now, hours, p.Window)
+		inv.StartsAt = startsAt
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE responses SET token_hash = ?, token_sealed = ?, expires_at = ? WHERE id = ?`,
-		string(p.Token.Hash), p.Token.Sealed, formatTime(inv.ExpiresAt), inv.ResponseID)
+	_, err = tx.ExecContext(ctx, `
+		UPDATE responses SET token_hash = ?, token_sealed = ?, expires_at = ?, starts_at = ?, revoked_at = NULL WHERE id = ?`,
+		string(p.Token.Hash), p.Token.Sealed, formatTime(inv.ExpiresAt), formatNullTime(startsAt), inv.ResponseID)
 	if err != nil {
 		return fmt.Errorf("reissue token: %w", err)
 	}

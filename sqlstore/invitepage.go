@@ -20,6 +20,7 @@ type inviteRow struct {
 	appStatus hiretrack.ApplicationStatus
 	opened    bool
 	started   bool
+	revoked   bool
 }
 
 // readInvite finds the response of a token hash and checks the link is
@@ -32,10 +33,10 @@ func (s *Store) readInvite(ctx context.Context, tx *dialectTx, hash hiretrack.Se
 	}
 
 	var moduleID int64
-	var opened, started nullTime
+	var opened, started, startsAt, revoked nullTime
 	err := tx.QueryRowContext(ctx, `
 		SELECT r.id, r.application_id, r.company_id, r.module_id, r.invite_status, r.expires_at, r.opened_at, r.started_at,
-			c.name, t.title, st.id, st.name, st.type, a.stage_id, a.status
+			r.starts_at, r.revoked_at, c.name, t.title, st.id, st.name, st.type, a.stage_id, a.status
 		FROM responses r
 		JOIN applications a ON a.id = r.application_id
 		JOIN candidates c ON c.id = a.candidate_id
@@ -43,7 +44,7 @@ func (s *Store) readInvite(ctx context.Context, tx *dialectTx, hash hiretrack.Se
 		JOIN stages st ON st.id = r.stage_id
 		WHERE r.token_hash = ?`, string(hash)).
 		Scan(&in.page.ResponseID, &in.page.ApplicationID, &in.companyID, &moduleID, &in.page.InviteStatus,
-			textTime{&in.page.ExpiresAt}, &opened, &started, &in.page.CandidateName, &in.page.TrackTitle,
+			textTime{&in.page.ExpiresAt}, &opened, &started, &startsAt, &revoked, &in.page.CandidateName, &in.page.TrackTitle,
 			&in.page.Stage.ID, &in.page.Stage.Name, &in.page.Stage.Type, &in.appStage, &in.appStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, hiretrack.Errorf(hiretrack.KindNotFound, "invite_not_found", "this invite link is not valid")
@@ -51,7 +52,8 @@ func (s *Store) readInvite(ctx context.Context, tx *dialectTx, hash hiretrack.Se
 	if err != nil {
 		return in, fmt.Errorf("read invite: %w", err)
 	}
-	in.opened, in.started = opened.t != nil, started.t != nil
+	in.opened, in.started, in.revoked = opened.t != nil, started.t != nil, revoked.t != nil
+	in.page.StartsAt = startsAt.t
 
 	in.page.Module, err = scanModule(tx.QueryRowContext(ctx,
 		`SELECT `+moduleColumns+` FROM modules WHERE id = ?`, moduleID))
@@ -92,12 +94,20 @@ func (s *Store) checkUsable(in inviteRow) error {
 		// leaves. Moving back to that stage creates a new response, so the
 		// expired one stays closed even then.
 		return hiretrack.Errorf(hiretrack.KindGone, "invite_closed", "this step is closed")
+	case in.revoked:
+		return hiretrack.Errorf(hiretrack.KindGone, "invite_revoked", "this invite link was withdrawn")
 	case !s.now().Before(in.page.ExpiresAt):
 		return hiretrack.Errorf(hiretrack.KindGone, "invite_expired", "this invite link expired on %s",
-			in.page.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+			in.page.ExpiresAt.UTC().Format(pageTimeLayout))
+	case in.page.StartsAt != nil && s.now().Before(*in.page.StartsAt):
+		return hiretrack.Errorf(hiretrack.KindForbidden, "invite_not_started", "this invite link opens on %s",
+			in.page.StartsAt.UTC().Format(pageTimeLayout))
 	}
 	return nil
 }
+
+// pageTimeLayout is the layout of times on candidate pages, such as "2026-03-09 09:30 UTC".
+const pageTimeLayout = "2006-01-02 15:04 MST"
 
 // OpenInvite returns the page of a usable link and records the first opening.
 func (s *Store) OpenInvite(ctx context.Context, hash hiretrack.SecretHash) (hiretrack.InvitePage, error) {

@@ -150,3 +150,29 @@ func effectiveStatus(stored hiretrack.InviteStatus, expiresAt, now time.Time) hi
 	}
 	return stored
 }
+
+// formatNullTime formats t for a nullable time column.
+func formatNullTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := formatTime(*t)
+	return &s
+}
+
+// linkTimes returns when a link issued at now opens and expires: the
+// window's times when given, else an expiry hours after the link opens.
+func linkTimes(now time.Time, hours int, w hiretrack.LinkWindow) (startsAt *time.Time, expiresAt time.Time) {
+	if w.StartsAt != nil {
+		start := w.StartsAt.UTC().Truncate(time.Microsecond)
+		startsAt = &start
+	}
+	if w.ExpiresAt != nil {
+		return startsAt, w.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	from := now
+	if startsAt != nil && startsAt.After(now) {
+		from = *startsAt
+	}
+	return startsAt, from.Add(time.Duration(hours) * time.Hour)
+}

@@ -62,9 +62,13 @@ func checkStageModules(ctx context.Context, tx *dialectTx, companyID int64, inpu
 func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hiretrack.StageInput) ([]hiretrack.Stage, error) {
 	stages := make([]hiretrack.Stage, 0, len(inputs)+2)
 	for _, in := range inputs {
-		moduleID := in.ModuleID
+		moduleID, hours := in.ModuleID, in.InviteValidHours
+		if hours == 0 {
+			hours = hiretrack.DefaultInviteValidHours
+		}
 		stages = append(stages, hiretrack.Stage{
-			Name: in.Name, Type: in.Type, ModuleID: &moduleID, AutoAdvance: in.AutoAdvance, AutoReject: in.AutoReject,
+			Name: in.Name, Type: in.Type, ModuleID: &moduleID, InviteValidHours: hours,
+			AutoAdvance: in.AutoAdvance, AutoReject: in.AutoReject,
 		})
 	}
 	stages = append(stages,
@@ -79,10 +83,15 @@ func insertStages(ctx context.Context, tx *dialectTx, trackID int64, inputs []hi
 		stages[i].ID = id
 		stages[i].Position = i + 1
 
+		// Terminal stages keep the column's default; they never issue links.
+		hours := stages[i].InviteValidHours
+		if hours == 0 {
+			hours = hiretrack.DefaultInviteValidHours
+		}
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO stages (id, track_id, position, name, type, module_id, auto_advance, auto_reject)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID,
+			INSERT INTO stages (id, track_id, position, name, type, module_id, invite_valid_hours, auto_advance, auto_reject)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, trackID, stages[i].Position, stages[i].Name, stages[i].Type, stages[i].ModuleID, hours,
 			ruleText(stages[i].AutoAdvance), ruleText(stages[i].AutoReject))
 		if err != nil {
 			return nil, fmt.Errorf("insert stage: %w", err)
@@ -119,7 +128,8 @@ func readTrack(ctx context.Context, q queryer, companyID, trackID int64) (hiretr
 // readStages returns a track's stages in position order.
 func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stage, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT id, name, type, module_id, position, auto_advance, auto_reject FROM stages WHERE track_id = ? ORDER BY position`, trackID)
+		SELECT id, name, type, module_id, position, invite_valid_hours, auto_advance, auto_reject
+		FROM stages WHERE track_id = ? ORDER BY position`, trackID)
 	if err != nil {
 		return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
 	}
@@ -129,8 +139,11 @@ func readStages(ctx context.Context, q queryer, trackID int64) ([]hiretrack.Stag
 	for rows.Next() {
 		var st hiretrack.Stage
 		var advance, reject sql.NullString
-		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position, &advance, &reject); err != nil {
+		if err := rows.Scan(&st.ID, &st.Name, &st.Type, &st.ModuleID, &st.Position, &st.InviteValidHours, &advance, &reject); err != nil {
 			return nil, fmt.Errorf("read stages of track %d: %w", trackID, err)
+		}
+		if st.Type.Terminal() {
+			st.InviteValidHours = 0
 		}
 		if st.AutoAdvance, err = parseRule(advance); err != nil {
 			return nil, fmt.Errorf("read auto_advance of stage %s: %w", st.ID, err)

@@ -32,7 +32,7 @@ func (s *Store) applyTransition(ctx context.Context, tx *dialectTx, p hiretrack.
 	var responseID *int64
 	if pl.to.ModuleID != nil {
 		id, expiresAt, err := insertResponse(ctx, tx, newResponse{
-			companyID: companyID, applicationID: pl.app.id, stage: pl.to, token: p.Token, now: now,
+			companyID: companyID, applicationID: pl.app.id, stage: pl.to, token: p.Token, window: p.Window, now: now,
 		})
 		if err != nil {
 			return err
