@@ -163,10 +163,17 @@ func (s *Store) Apply(ctx context.Context, p hiretrack.ApplyParams) (hiretrack.T
 		if err := checkNotApplied(ctx, tx, track.ID, out.CandidateID); err != nil {
 			return err
 		}
-		return s.insertImported(ctx, tx, importedRow{
+		err = s.insertImported(ctx, tx, importedRow{
 			companyID: companyID, actor: hiretrack.ActorCandidate, token: p.Token, answers: answers,
 			eventData: map[string]any{"source": "open_link"},
 		}, &out, now)
+		if err != nil {
+			return err
+		}
+
+		// The open link's form completes the first stage as the candidate
+		// page does, so the stage's automation rules run here too.
+		return s.fireFormRules(ctx, tx, companyID, out.ResponseID)
 	})
 	return out, page, err
 }
