@@ -16,6 +16,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 	"github.com/pb33f/libopenapi-validator/helpers"
+	"github.com/stretchr/testify/require"
 
 	"github.com/hiretrack/hiretrack/httpapi"
 )
@@ -124,8 +125,8 @@ func checkContract(req *http.Request, reqBody []byte, resp *http.Response, respB
 	if len(errs) == 0 || isNoEndpoint(errs, resp, respBody) {
 		return ""
 	}
-	return fmt.Sprintf("httpapi/openapi.yaml does not describe %s %s → %d: %s; body: %.300s",
-		req.Method, req.URL.RequestURI(), resp.StatusCode, reasons(errs), respBody)
+	return fmt.Sprintf("httpapi/openapi.yaml does not describe %s %s → %d: %s; request body: %.300s; response body: %.300s",
+		req.Method, req.URL.RequestURI(), resp.StatusCode, reasons(errs), reqBody, respBody)
 }
 
 // asServerReads returns req as the server reads it, by the rules that the
@@ -198,4 +199,90 @@ func bodyOf(data []byte) io.ReadCloser {
 		return http.NoBody
 	}
 	return io.NopCloser(bytes.NewReader(data))
+}
+
+// TestContractCatchesDrift feeds the checker exchanges that differ from the
+// document in one way each, and checks that it names the method, path,
+// status and reason. These responses are made up: the server cannot be
+// made to send them, which is the point of the check.
+func TestContractCatchesDrift(t *testing.T) {
+	t.Parallel()
+	healthz := `{"status":"ok"}`
+	cases := []struct {
+		name, method, target, body string
+		status                     int
+		respBody                   string
+		want                       []string
+	}{
+		{"UnknownField", "GET", "/healthz", "", 200, `{"status":"ok","uptime":3}`,
+			[]string{"GET /healthz → 200", "uptime"}},
+		{"UndocumentedStatus", "GET", "/healthz", "", 418, healthz,
+			[]string{"GET /healthz → 418", "418"}},
+		{"UndocumentedRoute", "POST", "/webhooks", `{}`, 201, `{"webhook_id":1}`,
+			[]string{"POST /webhooks → 201", "/webhooks"}},
+		{"UndocumentedMethod", "DELETE", "/tracks/1", "", 204, "",
+			[]string{"DELETE /tracks/1 → 204", "DELETE"}},
+		{"UnknownErrorCode", "GET", "/tracks/1", "", 404,
+			`{"error":{"code":"track_missing","message":"track 1 not found","request_id":"r1"}}`,
+			[]string{"GET /tracks/1 → 404", "track_missing"}},
+		{"RequestTheServerAccepted", "PUT", "/tracks/candidate/advance",
+			`{"track_id":1,"application_id":1,"invite_format":"smoke_signal"}`, 200,
+			`{"name":"Jane Doe","email":"jane@example.com","stage_moved":"Coding","candidate_id":1,"application_id":1,` +
+				`"module_id":2,"response_id":2,"invite_link":"http://127.0.0.1/invite/x","status":"link_generated",` +
+				`"track_id":1,"stage_id":"stg_a","expires_at":"2026-12-11T20:07:10Z"}`,
+			[]string{"PUT /tracks/candidate/advance → 200", "$.invite_format"}},
+		{"BadTime", "GET", "/api-keys", "", 200,
+			`{"data":[{"id":1,"prefix":"htk_x","name":"","scopes":["read"],"created_at":"yesterday","revoked_at":null}]}`,
+			[]string{"GET /api-keys → 200", "created_at"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			problem := checkContract(exchange(t, c.method, c.target, c.body, c.status, c.respBody))
+			require.NotEmpty(t, problem, "the checker accepted the exchange")
+			t.Log(problem)
+			for _, want := range c.want {
+				require.Contains(t, problem, want)
+			}
+		})
+	}
+
+	t.Run("MissingRequestID", func(t *testing.T) {
+		t.Parallel()
+		req, reqBody, resp, respBody := exchange(t, "GET", "/healthz", "", 200, healthz)
+		resp.Header.Del("X-Request-Id")
+		problem := checkContract(req, reqBody, resp, respBody)
+		require.Contains(t, problem, "GET /healthz → 200")
+		require.Contains(t, problem, "X-Request-Id")
+	})
+	t.Run("NoEndpointIsDocumented", func(t *testing.T) {
+		t.Parallel()
+		body := `{"error":{"code":"not_found","message":"no endpoint POST /webhooks","request_id":"r1"}}`
+		require.Empty(t, checkContract(exchange(t, "POST", "/webhooks", `{}`, 404, body)))
+	})
+	t.Run("DocumentedExchangePasses", func(t *testing.T) {
+		t.Parallel()
+		require.Empty(t, checkContract(exchange(t, "GET", "/healthz", "", 200, healthz)))
+	})
+}
+
+// exchange builds a request and a JSON response with an X-Request-Id, as
+// checkContract receives them.
+func exchange(t *testing.T, method, target, body string, status int, respBody string) (*http.Request, []byte, *http.Response, []byte) {
+	t.Helper()
+	var reqBody []byte
+	if body != "" {
+		reqBody = []byte(body)
+	}
+	req, err := http.NewRequest(method, "http://127.0.0.1:8080"+target, bodyOf(reqBody))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("apiKey", "htk_test")
+
+	resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: req}
+	resp.Header.Set("X-Request-Id", "r1")
+	if respBody != "" {
+		resp.Header.Set("Content-Type", "application/json")
+	}
+	return req, reqBody, resp, []byte(respBody)
 }
