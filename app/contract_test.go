@@ -149,9 +149,10 @@ func asServerReads(req *http.Request, body []byte) *http.Request {
 	return req
 }
 
-// isNoEndpoint reports the server's answer to a method and path that match
-// no route: 404 not_found with the message "no endpoint …". The document
-// states this rule once, as it cannot list the paths that do not exist.
+// isNoEndpoint reports whether resp is the 404 not_found with the message
+// "no endpoint …" that the server sends for a method and path that match no
+// route. The document states this rule in words, because it cannot list the
+// paths that do not exist.
 func isNoEndpoint(errs []*verrors.ValidationError, resp *http.Response, body []byte) bool {
 	for _, e := range errs {
 		if e.ValidationType != helpers.PathValidation {

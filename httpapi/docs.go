@@ -3,7 +3,6 @@ package httpapi
 import (
 	"embed"
 	"net/http"
-	"path"
 
 	"github.com/hiretrack/hiretrack"
 )
@@ -51,7 +50,7 @@ func (s *Server) serveDocsAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	asset, ok := docsAssets[name]
 	if !ok {
-		s.writeError(w, r, hiretrack.NotFoundf("no reference page file %q", path.Clean(name)))
+		s.writeError(w, r, hiretrack.NotFoundf("no reference page file %q", name))
 		return
 	}
 	s.serveDocsFile(w, r, asset.file, asset.contentType)

@@ -20,8 +20,8 @@ var routePattern = regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE) /\S*$`)
 
 // TestOpenAPIDescribesEveryRoute compares the routes registered in this
 // package's source with the operations of openapi.yaml. The end-to-end
-// tests check only the routes they call; this test also finds a route that
-// no test calls, or an operation that no longer exists.
+// tests check only the routes they call, so this test also finds a route
+// that no test calls, and an operation that no longer exists.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	t.Parallel()
 	registered := sourceRoutes(t)

@@ -20,7 +20,7 @@ mkdir -p "$DEST"
 for file in swagger-ui-bundle.js swagger-ui.css swagger-ui-bundle.js.LICENSE.txt LICENSE NOTICE; do
 	cp "package/$file" "$DEST/$file"
 done
-# The bundle ends with a source map comment; the map is not vendored.
+# Drop the comments that point to source maps, because the maps are not vendored.
 sed -i '/^\/\/# sourceMappingURL=/d' "$DEST/swagger-ui-bundle.js"
 sed -i 's|/\*# sourceMappingURL=[^*]*\*/||' "$DEST/swagger-ui.css"
 echo "$VERSION" >"$DEST/VERSION"
