@@ -153,7 +153,7 @@ func chromiumContext(t *testing.T, browser string) (context.Context, context.Can
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute) // a loaded CI machine draws the page slowly
 	return ctx, func() {
 		cancelTimeout()
 		cancelBrowser()
