@@ -131,7 +131,7 @@ func TestIdempotencyKeyConcurrentAdvance(t *testing.T) {
 	// so that the advances do not wait for connections to be dialled and
 	// reach the server together. Closing them before the server shuts down
 	// spares the shutdown its 5 s wait for connections that sent nothing.
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: requests}}
+	client := &http.Client{Transport: withContract(t, &http.Transport{MaxIdleConnsPerHost: requests})}
 	t.Cleanup(client.CloseIdleConnections)
 	warmUps := make([]*http.Request, requests)
 	for i := range warmUps {

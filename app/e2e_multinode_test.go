@@ -248,7 +248,7 @@ func TestMultiNodeStartTogether(t *testing.T) {
 	require.Equal(t, 1, e.countRows(`SELECT count(*) FROM goose_db_version WHERE version_id = 4`),
 		"the schema migration must be applied once")
 	for i, srv := range started {
-		resp, err := http.Get(srv.URL() + "/healthz")
+		resp, err := contractClient(t).Get(srv.URL() + "/healthz")
 		require.NoError(t, err, "server %d", i)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, "server %d", i)

@@ -84,7 +84,7 @@ func setupWithLog(t *testing.T, opts options) (*env, *logBuffer) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, srv.Shutdown(context.Background())) })
 
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+	client := &http.Client{Transport: withContract(t, nil), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 	e := &env{t: t, srv: srv, cfg: cfg, dialect: sqlstore.DialectOf(cfg.DB), dataDir: cfg.DataDir, client: client}

@@ -87,7 +87,8 @@ func setup(t testing.TB, opts options) *env {
 
 	// The client returns redirects instead of following them, so that tests
 	// can check the 303 to a module's launch_url without leaving loopback.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+	// It checks every exchange against the OpenAPI document.
+	client := &http.Client{Transport: withContract(t, nil), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 	e := &env{t: t, cfg: cfg, dialect: sqlstore.DialectOf(cfg.DB), dataDir: cfg.DataDir, client: client}

@@ -159,6 +159,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	page("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", withRoute(metricsHandler(s.registry, s.logger)))
+	page("GET /openapi.yaml", serveOpenAPI)
+	page("GET /docs", s.serveDocs)
+	page("GET /docs/assets/{file}", s.serveDocsAsset)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hiretrack.NotFoundf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
