@@ -185,6 +185,32 @@ func TestRuleConditionFields(t *testing.T) {
 		require.Equal(t, formStage, e.applicant(tr.ID, later.ApplicationID).CurrentStage.Name)
 	})
 
+	t.Run("FormAnswerOnOpenLink", func(t *testing.T) {
+		e := e.forTest(t)
+		tr := e.newTrack("Open answers")
+		r := e.do("PATCH", fmt.Sprintf("/tracks/%d/stages/%s", tr.ID, tr.Stages[0].ID), map[string]any{
+			"auto_advance": map[string]any{
+				"conditions":    []any{map[string]any{"field": "answer", "label": noticeLabel, "operator": "equals", "value": "One month"}},
+				"invite_format": "getlink",
+			},
+		})
+		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+		link := e.mustOpenLink(tr.ID, nil).OpenLink
+		later := applyForm("Lou Later", "lou@example.com")
+		later.Set("q2", "Three months")
+
+		soon := e.postPage(link, applyForm("Sam Soon", "sam@example.com"))
+		p := e.postPage(link, later)
+
+		require.Equal(t, http.StatusCreated, soon.Status, "page: %s", soon.HTML)
+		require.Equal(t, http.StatusCreated, p.Status, "page: %s", p.HTML)
+		stages := map[string]string{}
+		for _, row := range e.mustListApplicants(tr.ID, "").Data {
+			stages[row.Email] = row.CurrentStage.Name
+		}
+		require.Equal(t, map[string]string{"sam@example.com": assessmentStage, "lou@example.com": formStage}, stages)
+	})
+
 	t.Run("AnswerAtLeastNumber", func(t *testing.T) {
 		e := e.forTest(t)
 		form := e.createModule(map[string]any{"type": "form", "name": "Experience", "questions": []any{
