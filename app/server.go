@@ -100,6 +100,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), nil)
 		return err
 	}, s.cfg.Now, s.logger)
+	s.wireWebhookJobs()
 	return nil
 }
 
@@ -118,7 +119,7 @@ func (s *Server) listen() error {
 }
 
 // startQueue creates the River client with the invite and rejection email
-// workers and starts it.
+// workers and the webhook worker, and starts it.
 func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	sender, err := s.newSender()
 	if err != nil {
@@ -133,8 +134,10 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mail.NewWorker(mailConfig))
 	river.AddWorker(workers, mail.NewRejectionWorker(mailConfig))
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}}
+	s.addWebhookWorker(workers, queues, sealer)
 	s.queue, err = river.NewClient(s.db.QueueDriver(), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
+		Queues:  queues,
 		Workers: workers,
 		Logger:  s.logger.With("component", "queue"),
 	})
@@ -154,6 +157,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
 			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
+			Webhooks: s.webhookConfig(),
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,

@@ -42,6 +42,10 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
+
+	// Webhooks serves the webhook endpoints and GET /events; they are not
+	// routed when its Store is nil.
+	Webhooks WebhookConfig
 }
 
 // Server holds the handlers' dependencies.
@@ -57,13 +61,14 @@ type Server struct {
 	readinessChecks []ReadinessCheck
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
+	webhooks        WebhookConfig
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, sealer: cfg.Sealer, logger: cfg.Logger, maxBody: cfg.MaxBodyBytes,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"), webhooks: cfg.Webhooks,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -118,6 +123,9 @@ func (s *Server) Handler() http.Handler {
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
+	if s.webhooks.Store != nil {
+		s.routeWebhooks(api, keys)
+	}
 
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
