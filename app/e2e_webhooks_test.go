@@ -736,3 +736,57 @@ func TestEventFeedPaging(t *testing.T) {
 	all, _, _ := e.feed("")
 	require.Len(t, all, 4)
 }
+
+// TestEventFeedConcurrentWriters polls the feed while invites commit in
+// parallel: a reader that only ever asks after the last seq it saw must
+// still get every event, which needs seqs to commit in order.
+func TestEventFeedConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{})
+	tr := e.newTrack("Platform")
+	const writers, perWriter = 4, 10
+
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			we := e.forTest(t)
+			for i := range perWriter {
+				r := we.do("POST", "/tracks/invite", map[string]any{
+					"candidate_name": "Writer", "candidate_email": fmt.Sprintf("w%d-%d@example.com", w, i),
+					"track_id": tr.ID, "invite_format": "getlink",
+				})
+				if r.Status != http.StatusCreated {
+					t.Errorf("invite: status %d, body %s", r.Status, r.Raw)
+				}
+			}
+		}()
+	}
+	writersDone := make(chan struct{})
+	go func() { wg.Wait(); close(writersDone) }()
+
+	var seen []int64
+	after := int64(0)
+	for finished := false; ; {
+		select {
+		case <-writersDone:
+			finished = true
+		default:
+		}
+		page, _, next := e.feed(fmt.Sprintf("?after=%d&limit=5", after))
+		for _, p := range page {
+			seen = append(seen, *p.Seq)
+		}
+		after = next
+		if finished && len(page) == 0 {
+			break
+		}
+	}
+
+	want := make([]int64, writers*perWriter)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	require.Equal(t, want, seen)
+}
