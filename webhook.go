@@ -124,7 +124,7 @@ type WebhookDelivery struct {
 }
 
 // WebhookAttempt is one HTTP request of a delivery. StatusCode is nil when
-// no response arrived, and Error then says why.
+// no response arrived, and Error then explains why.
 type WebhookAttempt struct {
 	Attempt    int       `json:"attempt"`
 	StatusCode *int      `json:"status_code"`
@@ -140,7 +140,8 @@ type FeedEvent struct {
 	Payload json.RawMessage
 }
 
-// DeliveryWork is what the webhook worker needs for one delivery attempt.
+// DeliveryWork is the data of one delivery attempt: the delivery, its
+// payload and its endpoint.
 type DeliveryWork struct {
 	DeliveryID int64
 	CompanyID  int64

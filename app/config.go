@@ -165,7 +165,7 @@ func (c Config) check() error {
 		return fmt.Errorf("invalid --rate-limit %v: it must be a finite number of requests per second, 0 or more", c.RateLimit)
 	}
 	if c.WebhookTimeout < 0 {
-		return fmt.Errorf("invalid --webhook-timeout %s: it must be positive", c.WebhookTimeout)
+		return fmt.Errorf("invalid --webhook-timeout %s: it must not be negative; 0 means the default of %s", c.WebhookTimeout, DefaultWebhookTimeout)
 	}
 	if c.RateBurst < 0 {
 		return fmt.Errorf("invalid --rate-burst %d: it must be 0 or more", c.RateBurst)

@@ -119,7 +119,7 @@ func (rc *receiver) setAnswer(status int) {
 	rc.answer = status
 }
 
-// failures returns how many requests the receiver answered with setAnswer's status.
+// failures returns how many requests the receiver responded with with setAnswer's status.
 func (rc *receiver) failures() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -471,7 +471,7 @@ func TestWebhookReceiverRecovers(t *testing.T) {
 		for i, a := range rec.Attempts[:len(rec.Attempts)-1] {
 			require.Equal(t, i+1, a.Attempt)
 			require.Equal(t, 503, *a.StatusCode)
-			require.Equal(t, "receiver answered 503 Service Unavailable", a.Error)
+			require.Equal(t, "receiver responded with 503 Service Unavailable", a.Error)
 			require.GreaterOrEqual(t, a.LatencyMS, int64(0))
 		}
 		if len(rec.Attempts) > 1 {
@@ -551,7 +551,7 @@ func TestWebhookDisabledEndpoint(t *testing.T) {
 		return !e.webhook(onHook.ID).Enabled
 	})
 	listed := e.webhook(onHook.ID)
-	require.Equal(t, fmt.Sprintf("disabled after delivery %d failed 3 attempts; last error: receiver answered 500 Internal Server Error",
+	require.Equal(t, fmt.Sprintf("disabled after delivery %d failed 3 attempts; last error: receiver responded with 500 Internal Server Error",
 		e.deliveries(onHook.ID)[0].ID), listed.DisabledReason)
 	require.NotNil(t, listed.DisabledAt)
 	require.Equal(t, 3, on.failures())
@@ -738,8 +738,8 @@ func TestEventFeedPaging(t *testing.T) {
 }
 
 // TestEventFeedConcurrentWriters polls the feed while invites commit in
-// parallel: a reader that only ever asks after the last seq it saw must
-// still get every event, which needs seqs to commit in order.
+// parallel. A reader that only ever requests events after the last seq it
+// saw must still get every event, which needs seqs to commit in order.
 func TestEventFeedConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	e := setup(t, options{})

@@ -17,7 +17,7 @@ import (
 // other receivers and applications moving.
 const webhookWorkers = 20
 
-// DefaultWebhookTimeout is the default time a receiver has to answer.
+// DefaultWebhookTimeout is the default time a receiver has to respond.
 const DefaultWebhookTimeout = 10 * time.Second
 
 // webhookSchedule returns the configured retry schedule, or the default.

@@ -19,8 +19,8 @@ const (
 	maxEventsLimit           = 1000
 )
 
-// WebhookConfig is what the webhook endpoints need besides the Server's
-// dependencies.
+// WebhookConfig is the configuration of the webhook endpoints beyond the
+// Server's other dependencies.
 type WebhookConfig struct {
 	Store hiretrack.WebhookStore
 

@@ -74,7 +74,7 @@ func lockWebhook(ctx context.Context, tx *dialectTx, companyID, webhookID int64)
 	return findWebhook(ctx, tx, companyID, webhookID, tx.dialect.rowLock())
 }
 
-// findWebhook reads an endpoint of the company; lock is appended to the
+// findWebhook reads an endpoint of the company, with lock appended to the
 // query. KindNotFound when the company has no such endpoint.
 func findWebhook(ctx context.Context, q queryer, companyID, webhookID int64, lock string) (hiretrack.Webhook, error) {
 	w, err := scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+`
@@ -159,7 +159,7 @@ func skipPending(ctx context.Context, tx *dialectTx, webhookID int64, now time.T
 	return nil
 }
 
-// DeleteWebhook deletes an endpoint; its deliveries and attempts go with it.
+// DeleteWebhook deletes an endpoint with its deliveries and attempts.
 func (s *Store) DeleteWebhook(ctx context.Context, companyID, webhookID int64) error {
 	return s.withTx(ctx, "delete webhook", func(tx *dialectTx) error {
 		if _, err := lockWebhook(ctx, tx, companyID, webhookID); err != nil {
@@ -172,7 +172,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, companyID, webhookID int64) e
 	})
 }
 
-// RotateWebhookSecret makes sealed the signing secret; the current one
+// RotateWebhookSecret makes sealed the signing secret. The current one
 // becomes the previous one and signs beside it for the grace period.
 func (s *Store) RotateWebhookSecret(ctx context.Context, companyID, webhookID int64, sealed []byte, grace time.Duration) (hiretrack.Webhook, error) {
 	var w hiretrack.Webhook

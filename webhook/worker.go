@@ -3,8 +3,8 @@
 // the retry schedule and the policy of allowed addresses.
 //
 // Delivery is at least once. A process that dies after the receiver
-// answered 2xx but before the delivery was recorded sends it again; the
-// webhook-id header stays the same, so receivers can drop the duplicate.
+// responded with 2xx, but before the delivery was recorded, sends it again.
+// The webhook-id header stays the same, so receivers can drop the duplicate.
 package webhook
 
 import (
@@ -45,8 +45,8 @@ func (DeliveryArgs) Kind() string { return "webhook_delivery" }
 // Schedule is the retry schedule of deliveries: the wait before retry n
 // (counted from 1) is Base × Factor^(n−1), at most Max, times a random
 // factor between 0.8 and 1.2. MaxAttempts counts the first attempt.
-// Blocked is how long a delivery waits, first, when an earlier event of
-// the same application is still pending; each further wait doubles, up to
+// Blocked is the first wait of a delivery while an earlier event of the
+// same application is still pending. Each further wait doubles, up to
 // BlockedMax.
 type Schedule struct {
 	Base        time.Duration
@@ -79,7 +79,7 @@ func (s Schedule) InsertOpts() *river.InsertOpts {
 	return &river.InsertOpts{Queue: Queue, MaxAttempts: s.MaxAttempts}
 }
 
-// Store is what the worker needs of the store.
+// Store is the part of the store that the worker uses.
 type Store interface {
 	DeliveryWork(ctx context.Context, deliveryID int64) (hiretrack.DeliveryWork, error)
 	RecordDeliveryAttempt(ctx context.Context, r hiretrack.DeliveryResult) error
@@ -188,7 +188,7 @@ func (w *Worker) attrs(work hiretrack.DeliveryWork, job *river.Job[DeliveryArgs]
 		"event_id", work.EventID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts}, more...)
 }
 
-// send posts the payload once and classifies the answer.
+// send posts the payload once and classifies the response.
 func (w *Worker) send(ctx context.Context, work hiretrack.DeliveryWork, attempt int) hiretrack.DeliveryResult {
 	r := hiretrack.DeliveryResult{DeliveryID: work.DeliveryID, Attempt: attempt, Outcome: hiretrack.AttemptRetry}
 	req, err := w.request(ctx, work)
@@ -211,13 +211,14 @@ func (w *Worker) send(ctx context.Context, work hiretrack.DeliveryWork, attempt 
 	r.StatusCode = resp.StatusCode
 	r.Outcome = classify(resp.StatusCode)
 	if r.Outcome != hiretrack.AttemptDelivered {
-		r.Error = "receiver answered " + resp.Status
+		r.Error = "receiver responded with " + resp.Status
 	}
 	return r
 }
 
-// classify returns the outcome of an HTTP status: 2xx is delivered; 408,
-// 429 and 5xx are retried; any other status is a failure no retry fixes.
+// classify returns the outcome of an HTTP status. A 2xx is delivered, and
+// 408, 429 and 5xx are retried. Any other status is a failure that no
+// retry fixes.
 func classify(status int) string {
 	switch {
 	case status >= 200 && status < 300:
