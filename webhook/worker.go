@@ -132,6 +132,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 		return river.JobCancel(err) // the endpoint was deleted
 	}
 	if err != nil {
+		// NOTE: when River discards the job after MaxAttempts such errors,
+		// the delivery stays pending and holds up the later events of its
+		// application to this endpoint until it is redelivered.
+		w.cfg.Logger.ErrorContext(ctx, "loading a webhook delivery failed", "delivery_id", job.Args.DeliveryID,
+			"attempt", job.Attempt, "error", err)
 		return err
 	}
 
@@ -139,6 +144,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 	case work.Status != hiretrack.DeliveryPending:
 		return nil
 	case !work.Enabled:
+		w.cfg.Logger.InfoContext(ctx, "webhook skipped; endpoint disabled", w.attrs(work, job)...)
 		return w.cfg.Store.SkipDelivery(ctx, work.DeliveryID)
 	case work.Blocked:
 		return river.JobSnooze(w.blockedWait(job))

@@ -12,15 +12,16 @@ CREATE TABLE company_event_seqs (
 
 -- One row per event of the feed, with the payload that webhooks send. Test
 -- events have no seq and never appear in the feed. application_id and
--- candidate_id let an erasure find and blank a candidate's payloads.
+-- candidate_id let an erasure find and blank a candidate's payloads; they
+-- have no foreign keys, so that deleting a candidate is not blocked here.
 CREATE TABLE feed_events (
     id             INTEGER PRIMARY KEY,
     company_id     INTEGER NOT NULL REFERENCES companies (id),
     seq            INTEGER,
     event_id       TEXT NOT NULL UNIQUE,
     type           TEXT NOT NULL,
-    application_id INTEGER REFERENCES applications (id),
-    candidate_id   INTEGER REFERENCES candidates (id),
+    application_id INTEGER,
+    candidate_id   INTEGER,
     payload        TEXT NOT NULL,
     occurred_at    TEXT NOT NULL
 );
