@@ -134,7 +134,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 	if err != nil {
 		// NOTE: when River discards the job after MaxAttempts such errors,
 		// the delivery stays pending and holds up the later events of its
-		// application to this endpoint until it is redelivered.
+		// application to this endpoint until the endpoint is disabled, which
+		// skips it, and enabled again.
 		w.cfg.Logger.ErrorContext(ctx, "loading a webhook delivery failed", "delivery_id", job.Args.DeliveryID,
 			"attempt", job.Attempt, "error", err)
 		return err
