@@ -97,8 +97,7 @@ func insertFeedEvent(ctx context.Context, tx *dialectTx, r feedRow) (int64, erro
 }
 
 // queueDeliveries inserts a delivery and its job for each enabled endpoint
-// of the company that subscribes to typ. A test event passes its one
-// endpoint as only.
+// of the company that subscribes to typ.
 func (s *Store) queueDeliveries(ctx context.Context, tx *dialectTx, companyID, feedID int64, typ string, applicationID, seq *int64) error {
 	endpoints, err := subscribedEndpoints(ctx, tx, companyID, typ)
 	if err != nil {
