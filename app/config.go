@@ -11,6 +11,7 @@ import (
 
 	"github.com/hiretrack/hiretrack/mail"
 	"github.com/hiretrack/hiretrack/sqlstore"
+	"github.com/hiretrack/hiretrack/webhook"
 )
 
 // Config is the server's configuration. Each field but Now has a flag, and
@@ -52,6 +53,16 @@ type Config struct {
 	ApplyRateLimit int
 	ClientIPHeader string
 
+	// WebhookAllowPrivate lets webhooks reach loopback and private
+	// addresses; WebhookTimeout bounds one webhook request
+	// (DefaultWebhookTimeout when 0).
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+
+	// WebhookSchedule replaces webhook.DefaultSchedule. It has no flag:
+	// tests set it so that retries take milliseconds instead of a day.
+	WebhookSchedule *webhook.Schedule
+
 	// Now is the clock of the store and of the rate limiter, time.Now when
 	// nil. It has no flag, because only tests set it, to move past the
 	// expiry of invite links or to refill rate limits without sleeping.
@@ -92,6 +103,7 @@ func bindServe(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	bindRateLimit(fs, cfg, getenv)
 	bindEmail(fs, cfg, getenv)
 	bindApply(fs, cfg, getenv)
+	bindWebhooks(fs, cfg, getenv)
 }
 
 // DefaultApplyRateLimit is the default number of open application link
@@ -134,6 +146,25 @@ func bindRateLimit(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 		"requests that each API key may send at once before --rate-limit applies; 0 disables rate limiting")
 }
 
+// bindWebhooks registers the webhook flags. An environment variable that
+// does not parse is reported by checkDB, as in bindDB.
+func bindWebhooks(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	allowText := envOr(getenv, "webhook-allow-private", "false")
+	allow, err := strconv.ParseBool(allowText)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_WEBHOOK_ALLOW_PRIVATE %q: it must be true or false", allowText)
+	}
+	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", allow,
+		"let webhook URLs reach loopback and private addresses, for development or receivers on the operator's own network")
+
+	timeoutText := envOr(getenv, "webhook-timeout", DefaultWebhookTimeout.String())
+	timeout, err := time.ParseDuration(timeoutText)
+	if err != nil && cfg.envError == nil {
+		cfg.envError = fmt.Errorf("invalid HIRETRACK_WEBHOOK_TIMEOUT %q: it must be a duration such as 10s", timeoutText)
+	}
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", timeout, "how long a webhook receiver has to answer one request")
+}
+
 // bindDB registers the flags shared by every command that opens the database.
 func bindDB(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.DB, "db", envOr(getenv, "db", "hiretrack.db"),
@@ -174,6 +205,9 @@ func (c Config) check() error {
 	}
 	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
 		return fmt.Errorf("invalid --rate-limit %v: it must be a finite number of requests per second, 0 or more", c.RateLimit)
+	}
+	if c.WebhookTimeout < 0 {
+		return fmt.Errorf("invalid --webhook-timeout %s: it must not be negative; 0 means the default of %s", c.WebhookTimeout, DefaultWebhookTimeout)
 	}
 	if c.RateBurst < 0 {
 		return fmt.Errorf("invalid --rate-burst %d: it must be 0 or more", c.RateBurst)

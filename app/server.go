@@ -106,6 +106,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		_, err := s.queue.InsertTx(ctx, tx, mail.ArgsFor(job), mail.InsertOpts(s.cfg.EmailMaxAttempts))
 		return err
 	}, s.cfg.Now, s.logger)
+	s.wireWebhookJobs()
 	return nil
 }
 
@@ -124,7 +125,7 @@ func (s *Server) listen() error {
 }
 
 // startQueue creates the River client with the invite and rejection email
-// workers and starts it.
+// workers and the webhook worker, and starts it.
 func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	sender, err := s.newSender()
 	if err != nil {
@@ -139,8 +140,10 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mail.NewWorker(mailConfig))
 	river.AddWorker(workers, mail.NewRejectionWorker(mailConfig))
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}}
+	s.addWebhookWorker(workers, queues, sealer)
 	s.queue, err = river.NewClient(s.db.QueueDriver(), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: emailWorkers}},
+		Queues:  queues,
 		Workers: workers,
 		Logger:  s.logger.With("component", "queue"),
 
@@ -167,6 +170,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
 			Unavailable:    sqlstore.IsUnavailable,
 			ApplyRateLimit: s.cfg.ApplyRateLimit, ClientIPHeader: s.cfg.ClientIPHeader,
+			Webhooks: s.webhookConfig(),
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,

@@ -66,6 +66,10 @@ type options struct {
 	// applyRateLimit and clientIPHeader set the open link's submission limit.
 	applyRateLimit int
 	clientIPHeader string
+
+	// webhooks lets webhook URLs reach loopback receivers and, when its
+	// schedule is set, retries deliveries in milliseconds.
+	webhooks webhookOptions
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -83,6 +87,7 @@ func setup(t testing.TB, opts options) *env {
 		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
 		EmailMaxAttempts: opts.emailMaxAttempts, EmailRetryDelay: opts.emailRetryDelay,
 		ApplyRateLimit: opts.applyRateLimit, ClientIPHeader: opts.clientIPHeader,
+		WebhookAllowPrivate: opts.webhooks.allowPrivate, WebhookSchedule: opts.webhooks.schedule,
 	}
 
 	// The client returns redirects instead of following them, so that tests

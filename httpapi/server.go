@@ -54,6 +54,10 @@ type Config struct {
 	// the client's, as a trusted reverse proxy sets it.
 	ApplyRateLimit int
 	ClientIPHeader string
+
+	// Webhooks serves the webhook endpoints and GET /events; they are not
+	// routed when its Store is nil.
+	Webhooks WebhookConfig
 }
 
 // Server holds the handlers' dependencies.
@@ -74,13 +78,14 @@ type Server struct {
 	now            func() time.Time
 	applyLimiter   *addrLimiter // nil when the open-link limit is off
 	clientIPHeader string
+	webhooks       WebhookConfig
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, sealer: cfg.Sealer, logger: cfg.Logger, maxBody: cfg.MaxBodyBytes,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"), webhooks: cfg.Webhooks,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -148,6 +153,9 @@ func (s *Server) Handler() http.Handler {
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
+	if s.webhooks.Store != nil {
+		s.routeWebhooks(api, keys)
+	}
 
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)

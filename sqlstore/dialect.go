@@ -107,6 +107,10 @@ type dialectTx struct {
 	dialect Dialect
 	stmts   *stmtCache // nil: every query is prepared anew
 	misses  []string   // queries to prepare once the transaction has ended
+
+	// onEvent runs after insertEvent has written a timeline event, in the
+	// same transaction: the store appends the company feed entry there.
+	onEvent func(ctx context.Context, tx *dialectTx, e eventRow) error
 }
 
 // stmt returns the cached prepared statement of query bound to this

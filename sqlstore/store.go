@@ -25,6 +25,10 @@ type Store struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	tokens    TokenSource // nil until SetTokenSource
+
+	// insertDelivery queues a webhook delivery job; nil queues none. See
+	// SetDeliveryInserter.
+	insertDelivery DeliveryInserter
 }
 
 var _ hiretrack.Store = (*Store)(nil)
@@ -118,7 +122,8 @@ func newStageID() (string, error) {
 	return "stg_" + strings.ToLower(enc), nil
 }
 
-// insertEvent appends one timeline event.
+// insertEvent appends one timeline event, and through tx.onEvent the
+// company feed entry and webhook deliveries of its type.
 func insertEvent(ctx context.Context, tx *dialectTx, e eventRow) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO events (company_id, application_id, response_id, stage_id, type, actor, data, created_at)
@@ -126,6 +131,9 @@ func insertEvent(ctx context.Context, tx *dialectTx, e eventRow) error {
 		e.companyID, e.applicationID, e.responseID, e.stageID, e.typ, e.actor, e.data, formatTime(e.at))
 	if err != nil {
 		return fmt.Errorf("insert %s event: %w", e.typ, err)
+	}
+	if tx.onEvent != nil {
+		return tx.onEvent(ctx, tx, e)
 	}
 	return nil
 }

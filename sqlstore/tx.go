@@ -46,7 +46,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *dialectTx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &dialectTx{tx: raw, dialect: s.db.Dialect, stmts: s.db.writeStmts}
+	tx := &dialectTx{tx: raw, dialect: s.db.Dialect, stmts: s.db.writeStmts, onEvent: s.appendFeedEvent}
 	defer tx.prepareMisses(context.WithoutCancel(ctx))
 	defer tx.Rollback()
 
