@@ -100,21 +100,34 @@ func (s *settings) applyFile(section string) error {
 
 	for _, name := range sortedKeys(values) {
 		f := s.fs.Lookup(name)
-		if f == nil || name == "config" || s.sources[name] != "" {
+		if f == nil || name == "config" {
 			continue
 		}
-		text, err := settingText(values[name])
-		if err == nil {
-			if err = s.fs.Set(name, text); err != nil {
-				kind, _ := flag.UnquoteUsage(f)
-				err = fmt.Errorf("%q is not a valid %s: %w", text, kind, err)
-			}
-		}
-		if err != nil {
+		if err := s.applySetting(f, values[name]); err != nil {
 			return fmt.Errorf("invalid setting %s in %s: %w", qualified(section, name), s.file, err)
 		}
-		s.sources[name] = sourceFile
 	}
+	return nil
+}
+
+// applySetting sets f from the file's value v unless a flag or variable
+// set it already. A value that the flag or variable overrides is still
+// checked, and then the stronger value is put back, so that a bad file
+// fails everywhere and not only where nothing overrides it.
+func (s *settings) applySetting(f *flag.Flag, v any) error {
+	text, err := settingText(v)
+	if err != nil {
+		return err
+	}
+	stronger := f.Value.String()
+	if err := f.Value.Set(text); err != nil {
+		kind, _ := flag.UnquoteUsage(f)
+		return fmt.Errorf("%q is not a valid %s: %w", text, kind, err)
+	}
+	if s.sources[f.Name] != "" {
+		return f.Value.Set(stronger)
+	}
+	s.sources[f.Name] = sourceFile
 	return nil
 }
 

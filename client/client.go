@@ -86,7 +86,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("hiretrack: %d %s: %s", e.Status, e.Code, e.Message)
+	msg := fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
 	if e.RequestID != "" {
 		msg += " (request id " + e.RequestID + ")"
 	}
