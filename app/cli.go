@@ -123,6 +123,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 	if err := cfg.check(); err != nil {
 		return set.explain(err)
 	}
+	if cfg.Tracing, err = TracingFromEnv(getenv); err != nil {
+		return err
+	}
 
 	srv, err := Start(ctx, cfg, logger)
 	if err != nil {

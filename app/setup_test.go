@@ -59,6 +59,8 @@ type options struct {
 	// rate limiting off.
 	rateLimit float64
 	rateBurst int
+
+	tracing app.TracingConfig // zero: tracing off
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -71,6 +73,7 @@ func setup(t testing.TB, opts options) *env {
 		Addr: "127.0.0.1:0", DB: testDatabase(t, dir), DataDir: filepath.Join(dir, "data"),
 		SMTPURL: opts.smtpURL, SMTPFrom: "hiretrack <no-reply@example.com>", ShutdownTimeout: 10e9,
 		SecretKey: opts.secretKey, Now: opts.now, RateLimit: opts.rateLimit, RateBurst: opts.rateBurst,
+		Tracing: opts.tracing,
 	}
 
 	// The client returns redirects instead of following them, so that tests
