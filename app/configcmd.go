@@ -36,6 +36,7 @@ func configCommand(args []string, stdout, stderr io.Writer, getenv func(string) 
 	} else {
 		fmt.Fprintln(stdout, "# Config file: none")
 	}
+	printTracing(stdout, getenv)
 	serve.print(stdout, "")
 	client.print(stdout, clientSection)
 
@@ -52,4 +53,18 @@ func configArgs(file string) []string {
 		return nil
 	}
 	return []string{"--config", file}
+}
+
+// printTracing states whether the OTEL_* variables turn tracing on, as a
+// comment: tracing has no setting in the file.
+func printTracing(w io.Writer, getenv func(string) string) {
+	tracing, err := TracingFromEnv(getenv)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "# Tracing: %v\n", err)
+	case tracing.Endpoint == "":
+		fmt.Fprintln(w, "# Tracing: off (no OTEL_* variable turns it on)")
+	default:
+		fmt.Fprintf(w, "# Tracing: OTLP over HTTP to %s (from the OTEL_* variables)\n", maskURL(tracing.Endpoint))
+	}
 }

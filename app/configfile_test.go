@@ -37,10 +37,12 @@ url = "http://hiretrack.internal:8080"
 api-key = "htk_from_the_file"
 `)
 		environ := map[string]string{
-			"HIRETRACK_CONFIG":       path,
-			"HIRETRACK_RATE_BURST":   "7",
-			"HIRETRACK_DB_MAX_CONNS": "12",
-			"HIRETRACK_API_KEY":      "htk_from_the_environment",
+			"HIRETRACK_CONFIG":            path,
+			"HIRETRACK_RATE_BURST":        "7",
+			"HIRETRACK_DB_MAX_CONNS":      "12",
+			"HIRETRACK_API_KEY":           "htk_from_the_environment",
+			"OTEL_TRACES_EXPORTER":        "otlp",
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
 		}
 
 		code, stdout, stderr := runCLIEnv(t, environ, "config", "--db-max-conns", "9", "--public-url", "https://jobs.example.com")
@@ -48,6 +50,7 @@ api-key = "htk_from_the_file"
 		require.Equal(t, 0, code, stderr)
 		require.Equal(t, `# The effective configuration, secrets masked; each comment names the source.
 # Config file: `+path+`
+# Tracing: OTLP over HTTP to http://127.0.0.1:4318/v1/traces (from the OTEL_* variables)
 addr = "0.0.0.0:9000" # file `+path+`
 data-dir = "hiretrack-data" # default
 db = "postgres://ht:xxxxx@db.internal:5432/ht?sslmode=disable" # file `+path+`
@@ -75,10 +78,20 @@ url = "http://hiretrack.internal:8080" # file `+path+`
 		code, stdout, stderr := runCLIEnv(t, map[string]string{"HIRETRACK_DB": "postgres://u@h/db?password=topsecret"}, "config")
 
 		require.Equal(t, 0, code, stderr)
-		require.Contains(t, stdout, "# Config file: none\n")
+		require.Contains(t, stdout, "# Config file: none\n# Tracing: off (no OTEL_* variable turns it on)\n")
 		require.Contains(t, stdout, `db = "postgres://u@h/db?password=xxxxx" # environment HIRETRACK_DB`+"\n")
 		require.Contains(t, stdout, `addr = "127.0.0.1:8080" # default`+"\n")
 		require.NotContains(t, stdout, "topsecret")
+	})
+
+	t.Run("ExampleFile", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join("..", "examples", "hiretrack.toml")
+		code, stdout, stderr := runCLIEnv(t, nil, "config", "--config", path)
+
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, stdout, `public-url = "https://jobs.example.com" # file `+path+"\n")
+		require.Contains(t, stdout, `url = "http://127.0.0.1:8080" # file `+path+"\n")
 	})
 
 	t.Run("ClientCommandReadsClientTable", func(t *testing.T) {
