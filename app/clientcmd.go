@@ -12,7 +12,7 @@ import (
 	"github.com/hiretrack/hiretrack/client"
 )
 
-// clientConfig is what the client commands need to reach a server.
+// clientConfig is the server address and API key of the client commands.
 type clientConfig struct {
 	URL    string
 	APIKey string

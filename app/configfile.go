@@ -87,7 +87,7 @@ func configPath(given string, getenv func(string) string) (string, error) {
 	return "", nil
 }
 
-// applyFile reads the file, rejects the keys that no command knows, and
+// applyFile reads the file, rejects the keys that are no command's flags, and
 // sets the flags of the section that have no stronger source.
 func (s *settings) applyFile(section string) error {
 	values, err := readConfigFile(s.file)

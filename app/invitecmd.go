@@ -31,7 +31,7 @@ type inviteRow struct {
 type inviteOutcome struct {
 	row    inviteRow
 	inv    client.Invitation
-	reason string // why the row failed, "" when it did not
+	reason string // the cause of a failed row, "" when the row succeeded
 }
 
 // inviteCommand runs "hiretrack invite": one invite per CSV row, in file
@@ -71,7 +71,7 @@ func inviteCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 }
 
 // readInviteRows reads the CSV. A row that does not parse or lacks a
-// column becomes a failed row with its line number; only a file that
+// column becomes a failed row with its line number. Only a file that
 // cannot be read or has no usable header is an error.
 func readInviteRows(path string) ([]inviteRow, error) {
 	f, err := os.Open(path)
@@ -138,8 +138,9 @@ func columnOf(header []string, name string) int {
 	return slices.IndexFunc(header, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), name) })
 }
 
-// inviteOne sends the invite of one row, waiting and sending again while
-// the server answers 429: a rate-limited request did nothing.
+// inviteOne sends the invite of one row. After a 429 it waits and sends
+// the row again, which is safe because a rate-limited request changes
+// nothing.
 func inviteOne(ctx context.Context, c *client.Client, trackID int64, format string, row inviteRow) inviteOutcome {
 	if row.err != nil {
 		return inviteOutcome{row: row, reason: row.err.Error()}

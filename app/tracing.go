@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -18,9 +19,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// defaultTracesEndpoint is where OTLP/HTTP sends traces when
-// OTEL_TRACES_EXPORTER=otlp names no endpoint, as the OpenTelemetry
-// specification sets it.
+// defaultTracesEndpoint is the OTLP/HTTP traces URL that the OpenTelemetry
+// specification sets for OTEL_TRACES_EXPORTER=otlp without an endpoint.
 const defaultTracesEndpoint = "http://localhost:4318/v1/traces"
 
 // TracingConfig selects OpenTelemetry tracing. The zero value turns it off.
@@ -126,6 +126,12 @@ func startTracing(ctx context.Context, cfg TracingConfig, logger *slog.Logger) (
 	if cfg.BatchDelay > 0 {
 		batch = append(batch, sdktrace.WithBatchTimeout(cfg.BatchDelay))
 	}
+	// The SDK reports failed exports to a handler that is global to the
+	// process; without this one they would go to the standard log package
+	// instead of the server's structured log.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("tracing export failed", "endpoint", cfg.Endpoint, "error", err)
+	}))
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter, batch...), sdktrace.WithResource(res))
 	logger.Info("tracing enabled", "endpoint", cfg.Endpoint)
 	return &tracing{provider: provider, tracer: provider.Tracer("github.com/hiretrack/hiretrack")}, nil
@@ -137,7 +143,7 @@ var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceCont
 
 // handler starts a server span around each request. httpapi names the span
 // after the matched route and adds the status and request id once the
-// handler has run, because only the router knows the route.
+// handler has run, because only the router finds the route.
 func (t *tracing) handler(next http.Handler) http.Handler {
 	if t == nil {
 		return next

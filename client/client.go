@@ -1,5 +1,5 @@
 // Package client is a typed Go client of the hiretrack JSON API. A Client
-// holds the base URL and the API key; each method sends one request and
+// holds the base URL and the API key. Each method sends one request and
 // returns the decoded body, or an *Error that carries the API's error code,
 // field, message and request id.
 //
@@ -68,7 +68,7 @@ func WithRequestID(id string) CallOption {
 	return func(r *http.Request) { r.Header.Set("X-Request-Id", id) }
 }
 
-// Error is an error answer of the API: a status of 400 or more with the
+// Error is an error response of the API: a status of 400 or more with the
 // JSON error envelope. Body holds the whole envelope, for the fields that
 // some codes add beside the error, such as current_stage for
 // stage_mismatch.
@@ -80,7 +80,7 @@ type Error struct {
 	RequestID string
 	Body      json.RawMessage
 
-	// RetryAfter is the wait that a 429 answer asks for in its
+	// RetryAfter is the wait that a 429 response asks for in its
 	// Retry-After header, 0 otherwise.
 	RetryAfter time.Duration
 }
@@ -112,7 +112,7 @@ type errorEnvelope struct {
 	} `json:"error"`
 }
 
-// result is what do returns: the status and the raw body of a 2xx answer.
+// result is what do returns: the status and the raw body of a 2xx response.
 type result struct {
 	status int
 	body   []byte
@@ -120,7 +120,7 @@ type result struct {
 }
 
 // do sends one request. in, when not nil, is sent as JSON; out, when not
-// nil, receives the decoded body of a 2xx answer.
+// nil, receives the decoded body of a 2xx response.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, opts []CallOption) (result, error) {
 	req, err := c.newRequest(ctx, method, path, in)
 	if err != nil {
@@ -173,7 +173,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, in any) (*
 	return req, nil
 }
 
-// apiError builds the *Error of a failed answer. A body that is not the
+// apiError builds the *Error of a failed response. A body that is not the
 // envelope, such as one from a proxy in front of the server, keeps its
 // text in Message.
 func apiError(resp *http.Response, body []byte) error {
@@ -198,7 +198,7 @@ func apiError(resp *http.Response, body []byte) error {
 // ids are numbers.
 func pathf(format string, ids ...any) string { return fmt.Sprintf(format, ids...) }
 
-// listOf is the {"data": [...]} envelope of list answers.
+// listOf is the {"data": [...]} envelope of list responses.
 type listOf[T any] struct {
 	Data []T `json:"data"`
 }

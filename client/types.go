@@ -56,7 +56,7 @@ type InviteInput struct {
 	InviteFormat   string `json:"invite_format"`
 }
 
-// Invitation is the answer of Invite. Created is true for a new
+// Invitation is the response body of Invite. Created is true for a new
 // application (201) and false when the candidate had applied before and
 // got a new link (200).
 type Invitation struct {
@@ -82,7 +82,7 @@ type AdvanceInput struct {
 	DryRun        bool   `json:"dry_run,omitempty"`
 }
 
-// Advancement is the answer of Advance. A dry run fills the fields of
+// Advancement is the response body of Advance. A dry run fills the fields of
 // DryRunOutcome instead of the link fields.
 type Advancement struct {
 	ApplicationID int64     `json:"application_id"`
@@ -121,7 +121,7 @@ type TransitionInput struct {
 	DryRun             bool   `json:"dry_run,omitempty"`
 }
 
-// Transition is the answer of Move, Reject, Unreject and Hire, and of
+// Transition is the response body of Move, Reject, Unreject and Hire, and of
 // their dry runs.
 type Transition struct {
 	TrackID           int64      `json:"track_id"`
@@ -154,7 +154,7 @@ type RejectCandidateInput struct {
 	DryRun        bool   `json:"dry_run,omitempty"`
 }
 
-// CandidateRejection is the short answer of RejectCandidate.
+// CandidateRejection is the short response body of RejectCandidate.
 type CandidateRejection struct {
 	ApplicationID int64  `json:"application_id"`
 	CandidateID   int64  `json:"candidate_id"`
@@ -170,7 +170,7 @@ type ImportInput struct {
 	Fields         map[string]string `json:"fields,omitempty"`
 }
 
-// Imported is the answer of Import.
+// Imported is the response body of Import.
 type Imported struct {
 	ApplicationID     int64    `json:"application_id"`
 	CandidateID       int64    `json:"candidate_id"`
@@ -195,7 +195,7 @@ type BulkInput struct {
 	DryRun             bool    `json:"dry_run,omitempty"`
 }
 
-// BulkResult is the answer of Bulk: one entry per application id, in the
+// BulkResult is the response body of Bulk: one entry per application id, in the
 // order sent.
 type BulkResult struct {
 	Action    string      `json:"action"`
@@ -205,7 +205,7 @@ type BulkResult struct {
 }
 
 // BulkEntry is the outcome of one application of a bulk request. Body is
-// the answer the single call would have given; Err decodes it when OK is
+// the body that the single call would have returned; Err decodes it when OK is
 // false.
 type BulkEntry struct {
 	ApplicationID int64           `json:"application_id"`
@@ -253,7 +253,7 @@ type ApplicantPage struct {
 	Next    *string        `json:"next"`
 }
 
-// ApplicantDetail is the answer of GetApplicant.
+// ApplicantDetail is the response body of GetApplicant.
 type ApplicantDetail struct {
 	TrackID      int64      `json:"track_id"`
 	TrackTitle   string     `json:"track_title"`
@@ -270,8 +270,8 @@ type APIKeyInput struct {
 	Scopes []string `json:"scopes"`
 }
 
-// CreatedAPIKey is the answer of CreateAPIKey: the key's record and the
-// key itself, which no later answer shows.
+// CreatedAPIKey is the response body of CreateAPIKey: the key's record and the
+// key itself, which no later response shows.
 type CreatedAPIKey struct {
 	APIKey
 	Key string `json:"key"`
