@@ -213,7 +213,7 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 // PublicURL returns the base URL of invite links.
 func (s *Server) PublicURL() string { return s.cfg.PublicURL }
 
-// apiStore is the store of the HTTP handlers: with tracing, one that adds
+// apiStore returns the store of the HTTP handlers: with tracing, one that adds
 // a span to each call that does a request's work.
 func (s *Server) apiStore() hiretrack.Store {
 	if s.trace == nil {
