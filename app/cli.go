@@ -21,13 +21,25 @@ Usage:
   hiretrack keys revoke --company NAME [--db DB] ID
                                                    revoke a key of the company; it fails from the next request on
   hiretrack demo [--db DB] [--public-url URL]      load the example track and candidates
+  hiretrack config [--config FILE] [serve flags]   print the effective configuration, secrets masked
+
+Client commands, which call a running server with an API key:
+  hiretrack tracks list                            list the tracks and their stages
+  hiretrack invite --track ID --csv FILE [--sendlink]
+                                                   invite the candidates of a CSV (columns name,email)
+  hiretrack advance --track ID --application ID [--sendlink]
+                                                   advance an application to the next stage
+  They take --url (default http://127.0.0.1:8080) and --api-key, or
+  HIRETRACK_URL and HIRETRACK_API_KEY.
 
 Scopes: read allows the GET requests of the API, write its POST, PUT, PATCH
 and DELETE requests, and admin the key endpoints under /api-keys.
 
 Run "hiretrack COMMAND -h" for the flags of a command. Every flag can also
-be set with the environment variable HIRETRACK_<FLAG>, such as HIRETRACK_DB.
-DB is the path of a SQLite file or a postgres:// URL.
+be set with the environment variable HIRETRACK_<FLAG>, such as HIRETRACK_DB,
+or in the TOML file of --config (default: $HIRETRACK_CONFIG, else
+./hiretrack.toml when it exists). Flags win over the environment, and the
+environment over the file. DB is the path of a SQLite file or a postgres:// URL.
 `
 
 // errUsage marks errors whose message is already the full explanation.
@@ -78,6 +90,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return keysCommand(ctx, args[1:], stdout, stderr, getenv, toolLogger(stderr))
 	case "demo":
 		return demoCommand(ctx, args[1:], stdout, stderr, getenv, toolLogger(stderr))
+	case "config":
+		return configCommand(args[1:], stdout, stderr, getenv)
+	case "tracks":
+		return tracksCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "invite":
+		return inviteCommand(ctx, args[1:], stdout, stderr, getenv)
+	case "advance":
+		return advanceCommand(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -96,7 +116,14 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 	var cfg Config
 	fs := newFlagSet("serve", stderr)
 	bindServe(fs, &cfg, getenv)
-	if err := fs.Parse(args); err != nil {
+	set, err := parseSettings(fs, args, getenv, "")
+	if err != nil {
+		return err
+	}
+	if err := cfg.check(); err != nil {
+		return set.explain(err)
+	}
+	if cfg.Tracing, err = TracingFromEnv(getenv); err != nil {
 		return err
 	}
 

@@ -63,6 +63,10 @@ type Config struct {
 	// tests set it so that retries take milliseconds instead of a day.
 	WebhookSchedule *webhook.Schedule
 
+	// Tracing selects OpenTelemetry tracing. It has no flag: serve reads it
+	// from the standard OTEL_* variables with TracingFromEnv.
+	Tracing TracingConfig
+
 	// Now is the clock of the store and of the rate limiter, time.Now when
 	// nil. It has no flag, because only tests set it, to move past the
 	// expiry of invite links or to refill rate limits without sleeping.

@@ -37,7 +37,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr(getenv, "public-url", "http://127.0.0.1:8080"), "base URL of invite links; use the one the server runs with")
 	trackPath := fs.String("track", "examples/track.json", "track definition to load")
 	candidatesPath := fs.String("candidates", "examples/candidates.csv", "CSV of candidates with a header row name,email")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseSettings(fs, args, getenv, ""); err != nil {
 		return err
 	}
 

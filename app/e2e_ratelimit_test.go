@@ -154,6 +154,6 @@ func TestRateLimitFlags(t *testing.T) {
 		code, stderr := run(t, map[string]string{"HIRETRACK_RATE_BURST": "-5"})
 
 		require.Equal(t, 1, code)
-		require.Equal(t, "hiretrack: invalid --rate-burst -5: it must be 0 or more\n", stderr)
+		require.Equal(t, "hiretrack: invalid --rate-burst -5: it must be 0 or more (set by environment HIRETRACK_RATE_BURST)\n", stderr)
 	})
 }

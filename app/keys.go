@@ -40,7 +40,7 @@ func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	scopesText := fs.String("scopes", hiretrack.ScopeList(hiretrack.AllScopes),
 		"comma-separated scopes of the key: read (GET requests), write (POST, PUT, PATCH, DELETE) and admin (/api-keys)")
 	name := fs.String("name", "", "optional label that tells the key apart in lists, at most 100 characters")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseSettings(fs, args, getenv, ""); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*company) == "" {
@@ -82,7 +82,7 @@ func keysListCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := newFlagSet("keys list", stderr)
 	bindDB(fs, &cfg, getenv)
 	company := fs.String("company", "", "name of the company whose keys to list")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseSettings(fs, args, getenv, ""); err != nil {
 		return err
 	}
 
@@ -115,7 +115,7 @@ func keysRevokeCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := newFlagSet("keys revoke", stderr)
 	bindDB(fs, &cfg, getenv)
 	company := fs.String("company", "", "name of the company that owns the key")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseSettings(fs, args, getenv, ""); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -50,6 +50,7 @@ type Server struct {
 	ln     net.Listener
 	done   chan error
 	obs    *observability // metrics registry and readiness state, see observability.go
+	trace  *tracing       // nil unless cfg.Tracing names an endpoint, see tracing.go
 }
 
 // Start opens and migrates the database, starts the email workers and
@@ -83,6 +84,13 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error
 		s.ln.Close()
 		s.db.Close()
 		return nil, err
+	}
+
+	if s.trace, err = startTracing(ctx, cfg.Tracing, logger); err != nil {
+		stopErr := s.queue.Stop(ctx)
+		s.ln.Close()
+		s.db.Close()
+		return nil, errors.Join(err, stopErr)
 	}
 
 	s.serve(sealer)
@@ -164,14 +172,14 @@ func (s *Server) startQueue(ctx context.Context, sealer *secret.Sealer) error {
 // serve starts the HTTP server in the background.
 func (s *Server) serve(sealer *secret.Sealer) {
 	s.http = &http.Server{
-		Handler: httpapi.New(httpapi.Config{
-			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
+		Handler: s.trace.handler(httpapi.New(httpapi.Config{
+			Store: s.apiStore(), Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
 			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
 			Unavailable:    sqlstore.IsUnavailable,
 			ApplyRateLimit: s.cfg.ApplyRateLimit, ClientIPHeader: s.cfg.ClientIPHeader,
 			Webhooks: s.webhookConfig(),
-		}).Handler(),
+		}).Handler()),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
@@ -222,6 +230,15 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 // PublicURL returns the base URL of invite links.
 func (s *Server) PublicURL() string { return s.cfg.PublicURL }
 
+// apiStore returns the store of the HTTP handlers: with tracing, one that adds
+// a span to each call that does a request's work.
+func (s *Server) apiStore() hiretrack.Store {
+	if s.trace == nil {
+		return s.store
+	}
+	return tracedStore{Store: s.store, tracer: s.trace.tracer}
+}
+
 // Store returns the server's store, for tests and tools that seed data.
 func (s *Server) Store() *sqlstore.Store { return s.store }
 
@@ -238,7 +255,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	httpErr := s.http.Shutdown(ctx)
 	queueErr := s.queue.Stop(ctx)
 	dbErr := s.db.Close()
-	if err := errors.Join(httpErr, queueErr, dbErr); err != nil {
+	traceErr := s.trace.shutdown(ctx)
+	if err := errors.Join(httpErr, queueErr, dbErr, traceErr); err != nil {
 		s.logger.Error("server stopped with errors", "error", err)
 		return err
 	}

@@ -70,6 +70,8 @@ type options struct {
 	// webhooks lets webhook URLs reach loopback receivers and, when its
 	// schedule is set, retries deliveries in milliseconds.
 	webhooks webhookOptions
+
+	tracing app.TracingConfig // zero: tracing off
 }
 
 // setup starts a server on a loopback port with a new database and stops
@@ -88,6 +90,7 @@ func setup(t testing.TB, opts options) *env {
 		EmailMaxAttempts: opts.emailMaxAttempts, EmailRetryDelay: opts.emailRetryDelay,
 		ApplyRateLimit: opts.applyRateLimit, ClientIPHeader: opts.clientIPHeader,
 		WebhookAllowPrivate: opts.webhooks.allowPrivate, WebhookSchedule: opts.webhooks.schedule,
+		Tracing: opts.tracing,
 	}
 
 	// The client returns redirects instead of following them, so that tests

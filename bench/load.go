@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hiretrack/hiretrack/client"
 )
 
 // errExhausted ends a phase early when no application is left to advance.
@@ -141,45 +141,9 @@ func (p *advancePool) take() (advanceTarget, error) {
 	}
 }
 
-// httpClient sends requests with the API key and checks for a 2xx status.
-type httpClient struct {
-	client  *http.Client
-	baseURL string
-	key     string
-}
-
-func newHTTPClient(baseURL, key string) *httpClient {
+// newAPIClient returns the typed API client of the load phases, with
+// enough idle connections that every client goroutine keeps its own.
+func newAPIClient(baseURL, key string) *client.Client {
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	return &httpClient{client: &http.Client{Transport: transport, Timeout: time.Minute}, baseURL: baseURL, key: key}
-}
-
-// do sends a request and returns the body of a 2xx response. Any other
-// status is an error naming the request and the response body.
-func (c *httpClient) do(ctx context.Context, method, path, body string) ([]byte, error) {
-	var reader io.Reader
-	if body != "" {
-		reader = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, reader)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("apiKey", c.key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%s %s returned %d: %s", method, path, resp.StatusCode, raw)
-	}
-	return raw, nil
+	return client.New(baseURL, key, client.WithHTTPClient(&http.Client{Transport: transport, Timeout: time.Minute}))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hiretrack/hiretrack"
 	"github.com/hiretrack/hiretrack/app"
+	"github.com/hiretrack/hiretrack/client"
 	"github.com/hiretrack/hiretrack/secret"
 )
 
@@ -41,7 +41,7 @@ type bench struct {
 	sink      *smtpSink
 	ds        dataset
 	pool      *advancePool
-	client    *httpClient
+	client    *client.Client
 	principal hiretrack.Principal
 	sealer    *secret.Sealer
 	result    *backendResult
@@ -100,7 +100,7 @@ func startBench(ctx context.Context, source, dir string, ds dataset, opts option
 	}
 
 	b := &bench{opts: opts, srv: srv, sink: sink, ds: ds, pool: &advancePool{targets: ds.advanceable},
-		client: newHTTPClient(srv.URL(), ds.key), result: res}
+		client: newAPIClient(srv.URL(), ds.key), result: res}
 	if b.principal, err = srv.Store().Authenticate(ctx, secret.Hash(ds.key)); err != nil {
 		b.stop()
 		return nil, fmt.Errorf("authenticate the seeded key: %w", err)
@@ -211,9 +211,13 @@ func (b *bench) advanceHTTP(format hiretrack.InviteFormat) func(context.Context)
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf(`{"track_id":%d,"application_id":%d,"invite_format":%q}`, target.trackID, target.applicationID, format)
-		_, err = b.client.do(ctx, "PUT", "/tracks/candidate/advance", body)
-		return err
+		_, err = b.client.Advance(ctx, client.AdvanceInput{
+			TrackID: target.trackID, ApplicationID: target.applicationID, InviteFormat: string(format),
+		})
+		if err != nil {
+			return fmt.Errorf("advance application %d: %w", target.applicationID, err)
+		}
+		return nil
 	}
 }
 
@@ -232,19 +236,15 @@ func (b *bench) listQueries(ctx context.Context) ([]listQuery, error) {
 	base := fmt.Sprintf("/tracks/%d/applicants?per_page=%d", track, b.opts.perPage)
 	filtered := base + "&status=active&invite_status=Completed"
 
-	var first struct {
-		Total int64 `json:"total"`
-	}
-	if err := b.getJSON(ctx, filtered, &first); err != nil {
+	first, err := b.client.NextApplicants(ctx, filtered)
+	if err != nil {
 		return nil, err
 	}
 	deepPage := max(1, first.Total/2/int64(b.opts.perPage))
 	deep := filtered + "&page=" + strconv.FormatInt(deepPage, 10)
 
-	var page struct {
-		Next *string `json:"next"`
-	}
-	if err := b.getJSON(ctx, deep, &page); err != nil {
+	page, err := b.client.NextApplicants(ctx, deep)
+	if err != nil {
 		return nil, err
 	}
 	queries := []listQuery{
@@ -258,17 +258,6 @@ func (b *bench) listQueries(ctx context.Context) ([]listQuery, error) {
 	return queries, nil
 }
 
-func (b *bench) getJSON(ctx context.Context, path string, v any) error {
-	raw, err := b.client.do(ctx, "GET", path, "")
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("GET %s: decode: %w", path, err)
-	}
-	return nil
-}
-
 // runList measures each query in turn with --list-clients clients.
 func (b *bench) runList(ctx context.Context, group string, queries []listQuery) error {
 	for _, q := range queries {
@@ -276,7 +265,7 @@ func (b *bench) runList(ctx context.Context, group string, queries []listQuery) 
 		res, err := phase{
 			name: q.name, clients: b.opts.listClients, duration: b.opts.duration, maxCount: b.opts.maxRequests,
 			op: func(ctx context.Context) error {
-				_, err := b.client.do(ctx, "GET", q.path, "")
+				_, err := b.client.NextApplicants(ctx, q.path)
 				return err
 			},
 		}.run(ctx)

@@ -71,6 +71,7 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		s.metrics.observeRequest(metricsRoute(r), status, duration)
+		annotateSpan(r.Context(), metricsRoute(r), status, info)
 
 		level := slog.LevelInfo
 		if status >= 500 {
