@@ -38,7 +38,7 @@ type Config struct {
 
 	// RateLimit is how many requests per second each API key may send after
 	// its first RateBurst. Either being 0 disables rate limiting. Now is the
-	// limiter's clock, time.Now when nil.
+	// clock of the limiter and of form tokens, time.Now when nil.
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
@@ -57,6 +57,7 @@ type Server struct {
 	readinessChecks []ReadinessCheck
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
+	now             func() time.Time
 }
 
 // New returns a Server for cfg.
@@ -76,6 +77,10 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(s.registry)
 	s.readinessChecks = cfg.ReadinessChecks
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
 	return s
 }
 
