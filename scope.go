@@ -8,7 +8,8 @@ import (
 type Scope string
 
 // The scopes. Read allows the GET requests of the JSON API, write its POST,
-// PUT, PATCH and DELETE requests, and admin the key endpoints under /api-keys.
+// PUT, PATCH and DELETE requests, and admin the key endpoints under
+// /api-keys, candidate erasure and export, and the audit log.
 const (
 	ScopeRead  Scope = "read"
 	ScopeWrite Scope = "write"

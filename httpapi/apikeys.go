@@ -101,12 +101,13 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, p hiretrac
 }
 
 // requiredScope returns the scope that a route pattern such as
-// "GET /modules" needs: admin for the key endpoints, read for other GET
-// routes and write for the rest.
+// "GET /modules" needs: admin for the key endpoints, candidate erasure and
+// export, and the audit log; read for other GET routes and write for the rest.
 func requiredScope(pattern string) hiretrack.Scope {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
-	case path == "/api-keys" || strings.HasPrefix(path, "/api-keys/"):
+	case path == "/api-keys" || strings.HasPrefix(path, "/api-keys/"),
+		strings.HasPrefix(path, "/candidates/"), path == "/audit":
 		return hiretrack.ScopeAdmin
 	case method == http.MethodGet:
 		return hiretrack.ScopeRead

@@ -58,6 +58,7 @@ type Server struct {
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
 	now             func() time.Time
+	routes          []string // the patterns that Handler registered, in order
 }
 
 // New returns a Server for cfg.
@@ -88,18 +89,21 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	page := func(pattern string, h http.HandlerFunc) {
+		s.routes = append(s.routes, pattern)
 		mux.Handle(pattern, withRoute(h))
 	}
 	api := func(pattern string, h apiHandler) {
 		if isWriteRoute(pattern) {
 			h = s.withIdempotencyKey(h)
 		}
-		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
+		s.routes = append(s.routes, pattern)
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 	// The key endpoints skip idempotency keys, because a replay would show
 	// a created key a second time.
 	keys := func(pattern string, h apiHandler) {
-		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
+		s.routes = append(s.routes, pattern)
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 
 	api("POST /modules", s.createModule)
@@ -123,6 +127,9 @@ func (s *Server) Handler() http.Handler {
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
+	keys("DELETE /candidates/{candidate_id}", s.eraseCandidate)
+	api("GET /candidates/{candidate_id}/export", s.exportCandidate)
+	api("GET /audit", s.listAudit)
 
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
@@ -131,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	page("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", withRoute(metricsHandler(s.registry, s.logger)))
+	page("GET /metrics", metricsHandler(s.registry, s.logger).ServeHTTP)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, hiretrack.NotFoundf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
@@ -145,4 +152,13 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Routes returns the route patterns of the server, such as
+// "GET /modules/{module_id}", in the order they are registered. Tests walk
+// it so that a new route cannot miss their checks.
+func Routes() []string {
+	s := New(Config{Logger: slog.Default()})
+	s.Handler()
+	return s.routes
 }
