@@ -181,19 +181,34 @@ func keepEventData(data string) (*string, bool) {
 }
 
 // deleteEmailJobs deletes the application's email jobs that no worker is
-// running, so that no queued text or error message about the candidate
-// stays in the queue.
+// running, and empties the recruiter's text in those that one is running,
+// so that no queued text about the candidate stays in the queue.
 //
-// NOTE: a job that a worker runs at this moment stays; it then fails
-// because the candidate's email is empty, and River keeps its row until its
-// retention period ends.
+// NOTE: River keeps the errors of earlier attempts of a running job, which
+// can quote the candidate's address, until its retention period ends.
 func deleteEmailJobs(ctx context.Context, tx *dialectTx, applicationID int64) error {
-	query := `DELETE FROM river_job WHERE kind IN (?, ?) AND state <> 'running' AND ` +
-		tx.dialect.jobApplicationID() + ` = ?`
-	if _, err := tx.ExecContext(ctx, query, emailJobKinds[0], emailJobKinds[1], applicationID); err != nil {
+	where := ` AND ` + tx.dialect.jobApplicationID() + ` = ?`
+	_, err := tx.ExecContext(ctx, `DELETE FROM river_job WHERE kind IN (?, ?) AND state <> 'running'`+where,
+		emailJobKinds[0], emailJobKinds[1], applicationID)
+	if err != nil {
 		return fmt.Errorf("delete email jobs of application %d: %w", applicationID, err)
 	}
+
+	_, err = tx.ExecContext(ctx, `UPDATE river_job SET args = `+tx.dialect.jobArgsWithoutMessage()+
+		` WHERE kind = ?`+where, emailJobKinds[1], applicationID)
+	if err != nil {
+		return fmt.Errorf("erase the text of running email jobs of application %d: %w", applicationID, err)
+	}
 	return nil
+}
+
+// jobArgsWithoutMessage returns the SQL expression of a river_job row's
+// args with the message argument set to an empty string.
+func (d Dialect) jobArgsWithoutMessage() string {
+	if d == Postgres {
+		return `jsonb_set(args, '{message}', '""'::jsonb)`
+	}
+	return `jsonb_set(args, '$.message', '')`
 }
 
 // jobApplicationID returns the SQL expression of the application_id
