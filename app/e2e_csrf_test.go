@@ -35,13 +35,14 @@ func requireFormRejected(t *testing.T, p page, reason string) {
 		"Open your invite link again to reload the form, then send it once more.</p>")
 }
 
+// TestCandidateFormToken runs its subtests one at a time, because
+// requireNoChange compares row counts of the whole database.
 func TestCandidateFormToken(t *testing.T) {
 	t.Parallel()
 	clock := newTestClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	shared := setup(t, options{now: clock.Now})
 
 	t.Run("PageTokenSubmits", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Tia Token", "tia@example.com", "getlink")
@@ -56,7 +57,6 @@ func TestCandidateFormToken(t *testing.T) {
 	})
 
 	t.Run("MissingTokenRejected", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Max Missing", "max@example.com", "getlink")
@@ -75,7 +75,6 @@ func TestCandidateFormToken(t *testing.T) {
 	})
 
 	t.Run("OtherInviteTokenRejected", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		victim := e.invite(tr.ID, "Vic Victim", "vic@example.com", "getlink")
@@ -94,7 +93,6 @@ func TestCandidateFormToken(t *testing.T) {
 	})
 
 	t.Run("TamperedTokenRejected", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Tom Tamper", "tom@example.com", "getlink")
@@ -112,7 +110,6 @@ func TestCandidateFormToken(t *testing.T) {
 	})
 
 	t.Run("CrossSiteRejected", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Cy Cross", "cy@example.com", "getlink")
@@ -129,7 +126,6 @@ func TestCandidateFormToken(t *testing.T) {
 	})
 
 	t.Run("StartWithoutTokenRejected", func(t *testing.T) {
-		t.Parallel()
 		e := shared.forTest(t)
 		tr := e.newTrack("Backend Engineer")
 		inv := e.invite(tr.ID, "Sam Start", "sam@example.com", "getlink")

@@ -263,3 +263,59 @@ func TestCandidateErasureAccess(t *testing.T) {
 
 	require.Equal(t, "Ada Access", e.applicant(tr.ID, inv.ApplicationID).Applicant.Name)
 }
+
+func TestCandidateExport(t *testing.T) {
+	t.Parallel()
+	e := setup(t, options{})
+	first, second := e.newTrack("Backend Engineer"), e.newTrack("Platform Engineer")
+	inv := e.inviteCompleted(first.ID, "Exa Export", "Exa@Example.com")
+	adv := e.mustAdvance(first.ID, inv.ApplicationID, "getlink")
+	r := e.do("POST", fmt.Sprintf("/responses/%d/result", adv.ResponseID),
+		map[string]any{"status": "completed", "score": 91.5, "data": map[string]any{"passed": 40}})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	other := e.invite(second.ID, "Exa Export", "exa@example.com", "getlink")
+	e.mustPatchApplicant(second.ID, other.ApplicationID, "reject", map[string]any{"send_email": true, "email_message": "Thank you, Exa."})
+	e.invite(first.ID, "Nia Neighbour", "nia@example.com", "getlink")
+
+	r = e.do("GET", fmt.Sprintf("/candidates/%d/export", inv.CandidateID), nil)
+
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
+	require.ElementsMatch(t, []string{"candidate", "applications", "emails", "exported_at"}, mapKeys(r.Body))
+	requireUTC(t, r.Body["exported_at"].(string))
+	detail := e.do("GET", fmt.Sprintf("/tracks/%d/applicants/%d", first.ID, inv.ApplicationID), nil)
+	require.Equal(t, map[string]any{
+		"candidate_id": float64(inv.CandidateID), "name": "Exa Export", "email": "Exa@Example.com",
+		"created_at": detail.Body["applicant"].(map[string]any)["date_added"], "erased_at": nil,
+	}, r.Body["candidate"])
+
+	// Each application reads as the applicant detail endpoint shows it.
+	apps := r.Body["applications"].([]any)
+	require.Len(t, apps, 2)
+	require.Equal(t, detail.Body, apps[0])
+	require.Equal(t, e.do("GET", fmt.Sprintf("/tracks/%d/applicants/%d", second.ID, other.ApplicationID), nil).Body, apps[1])
+	responses := apps[0].(map[string]any)["responses"].([]any)
+	require.Equal(t, map[string]any{"answers": []any{
+		map[string]any{"label": motivationLabel, "value": "I like the product."},
+		map[string]any{"label": noticeLabel, "value": "One month"},
+	}}, responses[0].(map[string]any)["data"])
+	require.Equal(t, map[string]any{"passed": float64(40)}, responses[1].(map[string]any)["data"])
+	require.Equal(t, 91.5, responses[1].(map[string]any)["score"])
+
+	// The rejection email is queued or sent; River keeps its row either way.
+	emails := r.Body["emails"].([]any)
+	require.Len(t, emails, 1)
+	email := emails[0].(map[string]any)
+	require.Equal(t, "rejection_email", email["kind"])
+	require.Equal(t, map[string]any{"application_id": float64(other.ApplicationID), "message": "Thank you, Exa."}, email["args"])
+	require.Contains(t, []any{"available", "running", "completed"}, email["state"])
+	require.NotContains(t, string(r.Raw), "Nia Neighbour")
+}
+
+// mapKeys returns the keys of a JSON object.
+func mapKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}

@@ -58,7 +58,7 @@ type Server struct {
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
 	now             func() time.Time
-	routes          []string // the patterns that Handler registered, in order
+	routes          []Route // the routes that Handler registered, in order
 }
 
 // New returns a Server for cfg.
@@ -89,20 +89,20 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	page := func(pattern string, h http.HandlerFunc) {
-		s.routes = append(s.routes, pattern)
+		s.routes = append(s.routes, Route{Pattern: pattern})
 		mux.Handle(pattern, withRoute(h))
 	}
 	api := func(pattern string, h apiHandler) {
 		if isWriteRoute(pattern) {
 			h = s.withIdempotencyKey(h)
 		}
-		s.routes = append(s.routes, pattern)
+		s.routes = append(s.routes, Route{Pattern: pattern, APIKey: true})
 		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 	// The key endpoints skip idempotency keys, because a replay would show
 	// a created key a second time.
 	keys := func(pattern string, h apiHandler) {
-		s.routes = append(s.routes, pattern)
+		s.routes = append(s.routes, Route{Pattern: pattern, APIKey: true})
 		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 
@@ -154,10 +154,15 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// Routes returns the route patterns of the server, such as
-// "GET /modules/{module_id}", in the order they are registered. Tests walk
-// it so that a new route cannot miss their checks.
-func Routes() []string {
+// Route is one route of the server.
+type Route struct {
+	Pattern string // such as "GET /modules/{module_id}"
+	APIKey  bool   // the route needs an API key and acts for its company
+}
+
+// Routes returns the routes of the server in the order they are
+// registered. Tests walk it so that a new route cannot miss their checks.
+func Routes() []Route {
 	s := New(Config{Logger: slog.Default()})
 	s.Handler()
 	return s.routes
