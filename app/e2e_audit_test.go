@@ -50,6 +50,7 @@ type wantAudit struct {
 	status        int
 	ids           map[string]int64
 	requestID     string
+	detail        map[string]any
 }
 
 func TestAuditLog(t *testing.T) {
@@ -62,7 +63,7 @@ func TestAuditLog(t *testing.T) {
 	record := func(r result, action, route string, ids map[string]int64) {
 		t.Helper()
 		require.Less(t, r.Status, 300, "body: %s", r.Raw)
-		want = append(want, wantAudit{action, route, r.Status, ids, r.Header.Get("X-Request-Id")})
+		want = append(want, wantAudit{action, route, r.Status, ids, r.Header.Get("X-Request-Id"), nil})
 	}
 
 	module := e.do("POST", "/modules", map[string]any{"type": "review", "name": "Portfolio review"})
@@ -94,6 +95,22 @@ func TestAuditLog(t *testing.T) {
 	record(reject, "application.reject", "PATCH /tracks/{track_id}/applicants/{application_id}/reject", map[string]int64{
 		"track_id": trackID, "application_id": a.ApplicationID, "candidate_id": a.CandidateID})
 
+	// A bulk request is recorded when it changed an application, with the
+	// applications it changed.
+	secondInvite := e.do("POST", "/tracks/invite", map[string]any{
+		"track_id": trackID, "candidate_name": "Bo Bulk", "candidate_email": "bo@example.com", "invite_format": "getlink"})
+	second := decode[invitation](t, secondInvite)
+	bulkRoute := fmt.Sprintf("/tracks/%d/applicants/bulk", trackID)
+	bulkDry := e.do("POST", bulkRoute, map[string]any{"action": "reject", "application_ids": []int64{second.ApplicationID}, "dry_run": true})
+	require.Equal(t, http.StatusOK, bulkDry.Status, "body: %s", bulkDry.Raw)
+	bulkNone := e.do("POST", bulkRoute, map[string]any{"action": "reject", "application_ids": []int64{999999}})
+	require.Equal(t, http.StatusOK, bulkNone.Status, "body: %s", bulkNone.Raw)
+	bulk := e.do("POST", bulkRoute, map[string]any{"action": "reject", "application_ids": []int64{second.ApplicationID, 999999}})
+	record(secondInvite, "application.invite", "POST /tracks/invite", map[string]int64{
+		"track_id": trackID, "application_id": second.ApplicationID, "candidate_id": second.CandidateID, "response_id": second.ResponseID})
+	record(bulk, "application.bulk", "POST /tracks/{track_id}/applicants/bulk", map[string]int64{"track_id": trackID})
+	want[len(want)-1].detail = map[string]any{"application_ids": []any{float64(second.ApplicationID)}}
+
 	created := e.do("POST", "/api-keys", map[string]any{"name": "reader", "scopes": []string{"read"}})
 	newKeyID := int64(created.Body["id"].(float64))
 	record(created, "api_key.create", "POST /api-keys", map[string]int64{"key_id": newKeyID})
@@ -116,7 +133,7 @@ func TestAuditLog(t *testing.T) {
 			require.Equal(t, &keyID, got.KeyID, "event %d", i)
 			require.Equal(t, prefix, got.KeyPrefix, "event %d", i)
 			require.Equal(t, "key:"+prefix, got.Actor, "event %d", i)
-			require.Nil(t, got.Detail, "event %d", i)
+			require.Equal(t, w.detail, got.Detail, "event %d", i)
 			requireUTC(t, got.At)
 		}
 	})
@@ -144,6 +161,8 @@ func TestAuditLog(t *testing.T) {
 		require.Equal(t, []int64{3, 4}, []int64{page.Data[0].ID, page.Data[1].ID})
 		page = e.readAudit(*page.Next)
 		require.Equal(t, []int64{5, 6}, []int64{page.Data[0].ID, page.Data[1].ID})
+		page = e.readAudit(*page.Next)
+		require.Equal(t, []int64{7, 8}, []int64{page.Data[0].ID, page.Data[1].ID})
 		require.Nil(t, page.Next)
 	})
 

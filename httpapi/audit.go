@@ -89,14 +89,16 @@ func (s *Server) withAudit(pattern string, next apiHandler) apiHandler {
 		if tee.status >= 300 || w.Header().Get(replayedHeader) == "true" {
 			return nil
 		}
-		ids, dryRun := auditIDs(r, pattern, tee.body.Bytes())
-		if dryRun {
+		ids, fields := auditIDs(r, pattern, tee.body.Bytes())
+		changed, detail := auditChange(fields)
+		if !changed {
 			return nil
 		}
 
 		e := hiretrack.AuditEvent{
 			CompanyID: p.CompanyID, KeyID: &p.KeyID, KeyPrefix: p.KeyPrefix, Actor: p.Actor(),
-			Action: action, Route: pattern, Status: tee.status, IDs: ids, RequestID: infoFrom(r.Context()).id,
+			Action: action, Route: pattern, Status: tee.status, IDs: ids, Detail: detail,
+			RequestID: infoFrom(r.Context()).id,
 		}
 		ctx, cancel := settleContext(r)
 		defer cancel()
@@ -109,9 +111,8 @@ func (s *Server) withAudit(pattern string, next apiHandler) apiHandler {
 }
 
 // auditIDs returns the ids of the path and of the top-level fields of a JSON
-// response, and whether the response is that of a dry run. The id of a
-// created API key is its "id" field.
-func auditIDs(r *http.Request, pattern string, body []byte) (map[string]int64, bool) {
+// response, and those fields. The id of a created API key is its "id" field.
+func auditIDs(r *http.Request, pattern string, body []byte) (map[string]int64, map[string]any) {
 	ids := map[string]int64{}
 	var fields map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -134,8 +135,36 @@ func auditIDs(r *http.Request, pattern string, body []byte) (map[string]int64, b
 			}
 		}
 	}
-	dryRun, _ := fields["dry_run"].(bool)
-	return ids, dryRun
+	return ids, fields
+}
+
+// auditChange reports whether a successful response changed anything: not
+// a dry run, and for a bulk request at least one application. The detail
+// of a bulk request lists the applications it changed.
+func auditChange(fields map[string]any) (bool, map[string]any) {
+	if dryRun, _ := fields["dry_run"].(bool); dryRun {
+		return false, nil
+	}
+	results, ok := fields["data"].([]any)
+	if _, bulk := fields["succeeded"]; !ok || !bulk {
+		return true, nil
+	}
+
+	changed := []json.Number{}
+	for _, item := range results {
+		result, _ := item.(map[string]any)
+		body, _ := result["body"].(map[string]any)
+		if dryRun, _ := body["dry_run"].(bool); dryRun {
+			return false, nil
+		}
+		if id, ok := result["application_id"].(json.Number); ok && result["ok"] == true {
+			changed = append(changed, id)
+		}
+	}
+	if len(changed) == 0 {
+		return false, nil
+	}
+	return true, map[string]any{"application_ids": changed}
 }
 
 // auditWriter passes a response through and keeps its status and the

@@ -9,7 +9,7 @@ import (
 	"github.com/hiretrack/hiretrack"
 )
 
-// erasedReplayBody is what a retry under an Idempotency-Key gets in place of
+// erasedReplayBody is the body that a retry under an Idempotency-Key gets in place of
 // a stored response that named a candidate who was erased since.
 const erasedReplayBody = `{"error":{"code":"candidate_erased","message":"the response stored under this ` +
 	`Idempotency-Key named a candidate whose personal data was erased; the request was not run again"}}` + "\n"
