@@ -29,10 +29,10 @@ func (s *Server) formToken(binding string) string {
 }
 
 // checkFormPost rejects a form post that did not come from a page that this
-// server served for binding: the formTokenField must hold an unexpired
-// token of formToken(binding), and the browser must not mark the request as
-// sent from another site (Sec-Fetch-Site). Call it after ParseForm and
-// before any write. It returns KindForbidden with code form_token_invalid.
+// server served for binding. The formTokenField must hold an unexpired
+// token of formToken(binding). The browser must not mark the request as sent
+// from another site in Sec-Fetch-Site. Call it after ParseForm and before
+// any write. It returns KindForbidden with code form_token_invalid.
 func (s *Server) checkFormPost(r *http.Request, binding string) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 		return formTokenError("the form was sent from another site")

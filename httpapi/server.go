@@ -127,7 +127,7 @@ func (s *Server) Handler() http.Handler {
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
-	keys("DELETE /candidates/{candidate_id}", s.eraseCandidate)
+	api("DELETE /candidates/{candidate_id}", s.eraseCandidate)
 	api("GET /candidates/{candidate_id}/export", s.exportCandidate)
 	api("GET /audit", s.listAudit)
 
