@@ -67,6 +67,10 @@ type Erasure struct {
 	ApplicationIDs []int64   `json:"application_ids"`
 	ErasedAt       time.Time `json:"erased_at"`
 
+	// ResponseIDs are the responses of those applications, so that copies
+	// outside the database, such as written emails, can be found.
+	ResponseIDs []int64 `json:"-"`
+
 	// AlreadyErased is set when an earlier request erased the candidate;
 	// nothing was changed then.
 	AlreadyErased bool `json:"already_erased"`

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -33,6 +34,7 @@ type erasureFixture struct {
 	firstLink       string // the form link of the first application
 	replayKey       string // the Idempotency-Key of the first invite
 	other           invitation
+	keeper          invitation // another candidate with an emailed link
 	otherCandidate  int64
 	assessmentID    int64 // the assessment response of the first application
 	rejectedEmailAt string
@@ -69,7 +71,32 @@ func newErasureFixture(e *env) erasureFixture {
 	f.apps = []int64{inv.ApplicationID, second.ApplicationID}
 
 	f.other = e.inviteCompleted(f.first.ID, "Otto Other", "otto@example.com")
+	f.keeper = e.invite(f.first.ID, "Kim Keeper", "kim@example.com", "sendlink")
+	e.waitForEvent(f.first.ID, f.keeper.ApplicationID, "email_sent")
 	return f
+}
+
+// emlTexts returns the contents of the .eml files that the server wrote.
+func emlTexts(e *env) []string {
+	e.t.Helper()
+	var texts []string
+	for _, path := range e.emlFiles() {
+		data, err := os.ReadFile(path)
+		require.NoError(e.t, err)
+		texts = append(texts, string(data))
+	}
+	return texts
+}
+
+// countContaining returns how many texts contain value.
+func countContaining(texts []string, value string) int {
+	n := 0
+	for _, text := range texts {
+		if strings.Contains(text, value) {
+			n++
+		}
+	}
+	return n
 }
 
 // readBodies returns the raw body of every read endpoint that could show
@@ -143,6 +170,8 @@ func TestCandidateErasure(t *testing.T) {
 	require.Contains(t, before["GET "+fmt.Sprintf("/candidates/%d/export", f.candidateID)], erasedAnswer)
 	require.Contains(t, before["replay"], erasedName)
 	require.Contains(t, tableText(e), erasedMessage)
+	require.Equal(t, 2, countContaining(emlTexts(e), "Quilla"), "the invite and the rejection email")
+	require.Len(t, e.emlFiles(), 3)
 
 	r := e.do("DELETE", fmt.Sprintf("/candidates/%d", f.candidateID), nil)
 
@@ -168,6 +197,13 @@ func TestCandidateErasure(t *testing.T) {
 		}
 	})
 
+	t.Run("EmailFilesDeleted", func(t *testing.T) {
+		texts := emlTexts(e)
+		require.Len(t, texts, 1, "only the other candidate's email stays")
+		require.Equal(t, 0, countContaining(texts, "Quilla"))
+		require.Equal(t, 1, countContaining(texts, "Kim Keeper"))
+	})
+
 	t.Run("ErasedCandidateShape", func(t *testing.T) {
 		a := e.applicant(f.first.ID, f.apps[0])
 		require.Equal(t, "erased", a.Applicant.Name)
@@ -190,7 +226,7 @@ func TestCandidateErasure(t *testing.T) {
 	t.Run("CountsStay", func(t *testing.T) {
 		r := e.do("GET", fmt.Sprintf("/tracks/%d/applicants", f.first.ID), nil)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
-		require.Equal(t, float64(2), r.Body["total"])
+		require.Equal(t, float64(3), r.Body["total"])
 		second := e.applicant(f.second.ID, f.apps[1])
 		require.Equal(t, "rejected", second.Applicant.Status)
 		require.Equal(t, "erased", second.Applicant.Name)

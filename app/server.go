@@ -48,7 +48,8 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 	done   chan error
-	obs    *observability // metrics registry and readiness state, see observability.go
+	obs    *observability   // metrics registry and readiness state, see observability.go
+	files  *mail.FileSender // nil when emails go to an SMTP server
 }
 
 // Start opens and migrates the database, starts the email workers and
@@ -154,6 +155,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 			Store: s.store, Sealer: sealer, PublicURL: s.cfg.PublicURL, Logger: s.logger,
 			Metrics: s.obs.registry, ReadinessChecks: s.readinessChecks(),
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
+			AfterErase: s.eraseEmailFiles,
 		}).Handler(),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
@@ -175,7 +177,24 @@ func (s *Server) newSender() (mail.Sender, error) {
 	}
 	dir := filepath.Join(s.cfg.DataDir, "mail")
 	s.logger.Info("no SMTP server configured; emails are written as .eml files", "dir", dir)
-	return mail.NewFileSender(dir, s.logger), nil
+	s.files = mail.NewFileSender(dir, s.logger)
+	return s.files, nil
+}
+
+// eraseEmailFiles deletes the .eml files of an erased candidate's
+// applications and responses when emails are written to files.
+func (s *Server) eraseEmailFiles(ctx context.Context, erasure hiretrack.Erasure) {
+	if s.files == nil {
+		return
+	}
+	removed, err := s.files.Erase(erasure.ApplicationIDs, erasure.ResponseIDs)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "deleting the email files of an erased candidate failed",
+			"candidate_id", erasure.CandidateID, "files_deleted", removed, "error", err)
+		return
+	}
+	s.logger.InfoContext(ctx, "email files of an erased candidate deleted",
+		"candidate_id", erasure.CandidateID, "files_deleted", removed)
 }
 
 // loadSealer reads the server key from the configuration or the data folder.

@@ -27,6 +27,9 @@ func (s *Server) eraseCandidate(w http.ResponseWriter, r *http.Request, p hiretr
 	if err != nil {
 		return err
 	}
+	if s.afterErase != nil {
+		s.afterErase(r.Context(), erasure)
+	}
 
 	s.logger.InfoContext(r.Context(), "candidate erased", "candidate_id", candidateID,
 		"applications", len(erasure.ApplicationIDs), "already_erased", erasure.AlreadyErased,

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -42,6 +43,11 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
+
+	// AfterErase, when not nil, runs after a candidate erasure committed,
+	// to erase copies that the database does not hold, such as emails
+	// written to files. It logs its own failures.
+	AfterErase func(ctx context.Context, erasure hiretrack.Erasure)
 }
 
 // Server holds the handlers' dependencies.
@@ -58,6 +64,7 @@ type Server struct {
 	readiness       readinessLog
 	limiter         *keyLimiter // nil when rate limiting is off
 	now             func() time.Time
+	afterErase      func(ctx context.Context, erasure hiretrack.Erasure)
 	routes          []Route // the routes that Handler registered, in order
 }
 
@@ -79,6 +86,7 @@ func New(cfg Config) *Server {
 	s.readinessChecks = cfg.ReadinessChecks
 	s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	s.now = cfg.Now
+	s.afterErase = cfg.AfterErase
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -46,6 +46,9 @@ func (s *Store) EraseCandidate(ctx context.Context, p hiretrack.EraseParams) (hi
 		if err != nil {
 			return err
 		}
+		if out.ResponseIDs, err = applicationResponses(ctx, tx, out.ApplicationIDs); err != nil {
+			return err
+		}
 		if erasedAt.t != nil {
 			out.ErasedAt, out.AlreadyErased = *erasedAt.t, true
 			return nil
@@ -87,6 +90,30 @@ func candidateApplications(ctx context.Context, q queryer, companyID, candidateI
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// applicationResponses returns the ids of the responses of applications.
+func applicationResponses(ctx context.Context, tx *dialectTx, applicationIDs []int64) ([]int64, error) {
+	var ids []int64
+	for _, applicationID := range applicationIDs {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM responses WHERE application_id = ? ORDER BY id`, applicationID)
+		if err != nil {
+			return nil, fmt.Errorf("read responses of application %d: %w", applicationID, err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read responses of application %d: %w", applicationID, err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read responses of application %d: %w", applicationID, err)
+		}
+	}
+	return ids, nil
 }
 
 // eraseRecords overwrites the candidate row and the personal parts of each
