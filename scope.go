@@ -8,8 +8,9 @@ import (
 type Scope string
 
 // The scopes. Read allows the GET requests of the JSON API, write its POST,
-// PUT, PATCH and DELETE requests, and admin the key endpoints under /api-keys
-// and the webhook endpoints under /webhooks, which read and write do not allow.
+// PUT, PATCH and DELETE requests, and admin the key endpoints under
+// /api-keys, the webhook endpoints under /webhooks, candidate erasure and
+// export, and the audit log, which read and write do not allow.
 const (
 	ScopeRead  Scope = "read"
 	ScopeWrite Scope = "write"

@@ -406,6 +406,8 @@ type IdempotentResponse struct {
 // and returns KindNotFound for the records of others. Methods that change
 // state do so in one transaction, so on any error nothing is written.
 type Store interface {
+	PrivacyStore
+
 	// CreateAPIKey creates the company if it does not exist and stores a key
 	// for it. Called by the operator command line. A key without Scopes gets
 	// all of AllScopes, as every key had before scopes existed.

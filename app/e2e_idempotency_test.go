@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -424,8 +425,8 @@ func TestIdempotencyKey(t *testing.T) {
 		inv := e.invite(tr.ID, "Pam Page", "pam@example.com", "getlink")
 		p := e.getPage(inv.InviteLink)
 		require.Equal(t, http.StatusOK, p.Status, "page: %s", p.HTML)
-		req, err := http.NewRequest("POST", inv.InviteLink,
-			strings.NewReader(`q1=I+like+the+product.&q2=One+month`))
+		form := e.withFormToken(inv.InviteLink, url.Values{"q1": {"I like the product."}, "q2": {"One month"}})
+		req, err := http.NewRequest("POST", inv.InviteLink, strings.NewReader(form.Encode()))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Idempotency-Key", strings.Repeat("k", 300))

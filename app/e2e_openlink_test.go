@@ -39,6 +39,7 @@ func applyForm(name, address string) url.Values {
 // X-Forwarded-For header when it is not empty.
 func (e *env) postApply(link string, form url.Values, forwardedFor string) page {
 	e.t.Helper()
+	form = e.withFormToken(link, form)
 	req, err := http.NewRequest("POST", link, strings.NewReader(form.Encode()))
 	require.NoError(e.t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -89,6 +90,26 @@ func TestOpenLink(t *testing.T) {
 		require.Contains(t, p.HTML, `<textarea id="q1" name="q1" rows="3" required></textarea>`)
 		require.Contains(t, p.HTML, `<input type="radio" name="q2" value="One month">`)
 		require.Equal(t, []string{link}, formActions(t, link, p))
+	})
+
+	t.Run("SubmitNeedsFormToken", func(t *testing.T) {
+		t.Parallel()
+		e := shared.forTest(t)
+		tr := e.newTrack("Backend Engineer")
+		link := e.mustOpenLink(tr.ID, nil).OpenLink
+		other := e.mustOpenLink(e.newTrack("Other").ID, nil).OpenLink
+
+		missing := applyForm("Mia Missing", "mia@example.com")
+		missing.Set("form_token", "")
+		foreign := e.withFormToken(other, applyForm("Fred Foreign", "fred@example.com"))
+
+		for name, form := range map[string]url.Values{"missing": missing, "other link": foreign} {
+			p := e.postPage(link, form)
+			require.Equal(t, http.StatusForbidden, p.Status, "%s token: %s", name, p.HTML)
+			require.Contains(t, p.HTML, "<h1>Form not accepted</h1>", "%s token", name)
+		}
+		require.Empty(t, e.mustListApplicants(tr.ID, "").Data)
+		require.Contains(t, e.getPage(link).HTML, `name="form_token" value="`)
 	})
 
 	t.Run("SubmitCreatesApplication", func(t *testing.T) {

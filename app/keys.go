@@ -66,10 +66,12 @@ func keysCreateCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	stored.Scopes = scopes
 	stored.Name = strings.TrimSpace(*name)
-	p, err := sqlstore.NewStore(db, nil, nil, logger).CreateAPIKey(ctx, strings.TrimSpace(*company), stored)
+	store := sqlstore.NewStore(db, nil, nil, logger)
+	p, err := store.CreateAPIKey(ctx, strings.TrimSpace(*company), stored)
 	if err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, store, logger, p.CompanyID, "api_key.create", p.KeyID)
 	fmt.Fprintf(stdout, "Created API key %s (id %d, scopes %s) for company %q (id %d). It is shown only this once:\n%s\n",
 		p.KeyPrefix, p.KeyID, hiretrack.ScopeList(p.Scopes), *company, p.CompanyID, key)
 	return nil
@@ -139,6 +141,7 @@ func keysRevokeCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, store, logger, companyID, "api_key.revoke", k.ID)
 	fmt.Fprintf(stdout, "Revoked API key %s (id %d) of company %q at %s.\n",
 		k.Prefix, k.ID, strings.TrimSpace(*company), k.RevokedAt.Format(time.RFC3339))
 	return nil
@@ -174,4 +177,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// recordCLIAudit writes an audit event of the command line about one key.
+// A failure is logged and does not undo the change, which is already done.
+func recordCLIAudit(ctx context.Context, store *sqlstore.Store, logger *slog.Logger, companyID int64, action string, keyID int64) {
+	err := store.RecordAudit(ctx, hiretrack.AuditEvent{
+		CompanyID: companyID, Actor: hiretrack.ActorCLI, Action: action, IDs: map[string]int64{"key_id": keyID},
+	})
+	if err != nil {
+		logger.Error("recording an audit event failed", "action", action, "key_id", keyID, "error", err)
+	}
 }

@@ -49,8 +49,9 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 	done   chan error
-	obs    *observability // metrics registry and readiness state, see observability.go
-	trace  *tracing       // nil unless cfg.Tracing names an endpoint, see tracing.go
+	obs    *observability   // metrics registry and readiness state, see observability.go
+	trace  *tracing         // nil unless cfg.Tracing names an endpoint, see tracing.go
+	files  *mail.FileSender // nil when emails go to an SMTP server
 }
 
 // Start opens and migrates the database, starts the email workers and
@@ -178,7 +179,7 @@ func (s *Server) serve(sealer *secret.Sealer) {
 			RateLimit: s.cfg.RateLimit, RateBurst: s.cfg.RateBurst, Now: s.cfg.Now,
 			Unavailable:    sqlstore.IsUnavailable,
 			ApplyRateLimit: s.cfg.ApplyRateLimit, ClientIPHeader: s.cfg.ClientIPHeader,
-			Webhooks: s.webhookConfig(),
+			Webhooks: s.webhookConfig(), AfterErase: s.eraseEmailFiles,
 		}).Handler()),
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
@@ -200,7 +201,24 @@ func (s *Server) newSender() (mail.Sender, error) {
 	}
 	dir := filepath.Join(s.cfg.DataDir, "mail")
 	s.logger.Info("no SMTP server configured; emails are written as .eml files", "dir", dir)
-	return mail.NewFileSender(dir, s.logger), nil
+	s.files = mail.NewFileSender(dir, s.logger)
+	return s.files, nil
+}
+
+// eraseEmailFiles deletes the .eml files of an erased candidate's
+// applications and responses when emails are written to files.
+func (s *Server) eraseEmailFiles(ctx context.Context, erasure hiretrack.Erasure) {
+	if s.files == nil {
+		return
+	}
+	removed, err := s.files.Erase(erasure.ApplicationIDs, erasure.ResponseIDs)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "deleting the email files of an erased candidate failed",
+			"candidate_id", erasure.CandidateID, "files_deleted", removed, "error", err)
+		return
+	}
+	s.logger.InfoContext(ctx, "email files of an erased candidate deleted",
+		"candidate_id", erasure.CandidateID, "files_deleted", removed)
 }
 
 // loadSealer reads the server key from the configuration or the data folder.

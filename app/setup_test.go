@@ -28,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hiretrack/hiretrack/app"
+	"github.com/hiretrack/hiretrack/httpapi"
 	"github.com/hiretrack/hiretrack/secret"
 	"github.com/hiretrack/hiretrack/sqlstore" // also registers the "sqlite" and "pgx" drivers for checks on the database
 )
@@ -524,9 +525,11 @@ func (e *env) getPage(link string) page {
 	return e.sendPage(req)
 }
 
-// postPage posts an HTML form to a candidate page, as a browser does.
+// postPage posts an HTML form to a candidate page, as a browser does, with
+// the form token that the page carries unless form sets form_token itself.
 func (e *env) postPage(link string, form url.Values) page {
 	e.t.Helper()
+	form = e.withFormToken(link, form)
 	req, err := http.NewRequest("POST", link, strings.NewReader(form.Encode()))
 	require.NoError(e.t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -819,4 +822,50 @@ func (e *env) requireNoChange(applicationID int64, send func() result) result {
 	r := send()
 	require.Equal(e.t, before, e.state(applicationID), "the request changed the database; body: %s", r.Raw)
 	return r
+}
+
+// withFormToken returns a copy of form with the form token of the invite
+// or open application page at link, made with the server key as the page
+// makes it. A form that
+// has a form_token field already is returned as it is.
+func (e *env) withFormToken(link string, form url.Values) url.Values {
+	e.t.Helper()
+	if _, ok := form["form_token"]; ok {
+		return form
+	}
+	out := url.Values{}
+	for k, v := range form {
+		out[k] = v
+	}
+
+	binding := httpapi.InviteFormBinding
+	_, rest, ok := strings.Cut(link, "/invite/")
+	if !ok {
+		binding = httpapi.ApplyFormBinding
+		_, rest, ok = strings.Cut(link, "/apply/")
+	}
+	require.True(e.t, ok, "not an invite or open application link: %s", link)
+	token, _, _ := strings.Cut(rest, "/")
+	now := time.Now()
+	if e.cfg.Now != nil {
+		now = e.cfg.Now()
+	}
+	out.Set("form_token", e.sealer().FormToken(binding(token), now))
+	return out
+}
+
+// sealer returns a Sealer with the server key of the env's server.
+func (e *env) sealer() *secret.Sealer {
+	e.t.Helper()
+	var key []byte
+	var err error
+	if e.cfg.SecretKey != "" {
+		key, err = secret.ParseKey(e.cfg.SecretKey)
+	} else {
+		key, _, err = secret.LoadOrCreateKey(filepath.Join(e.dataDir, "secret.key"))
+	}
+	require.NoError(e.t, err)
+	sealer, err := secret.NewSealer(key)
+	require.NoError(e.t, err)
+	return sealer
 }

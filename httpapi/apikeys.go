@@ -101,13 +101,15 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, p hiretrac
 }
 
 // requiredScope returns the scope that a route pattern such as
-// "GET /modules" needs: admin for the key and webhook endpoints, read for
-// other GET routes and write for the rest. Webhooks need admin because an
-// endpoint receives candidate data of the whole company.
+// "GET /modules" needs: admin for the key and webhook endpoints, candidate
+// erasure and export, and the audit log; read for other GET routes and
+// write for the rest. Webhooks need admin because an endpoint receives
+// candidate data of the whole company.
 func requiredScope(pattern string) hiretrack.Scope {
 	method, path, _ := strings.Cut(pattern, " ")
 	switch {
-	case path == "/api-keys" || strings.HasPrefix(path, "/api-keys/"):
+	case path == "/api-keys" || strings.HasPrefix(path, "/api-keys/"),
+		strings.HasPrefix(path, "/candidates/"), path == "/audit":
 		return hiretrack.ScopeAdmin
 	case path == "/webhooks" || strings.HasPrefix(path, "/webhooks/"):
 		return hiretrack.ScopeAdmin

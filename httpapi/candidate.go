@@ -27,6 +27,7 @@ type pageView struct {
 	Error       string
 	Questions   []questionView
 	StartAction string
+	FormToken   string // the hidden field of both forms; see formToken
 
 	// Identity adds name and email fields above the questions, on the
 	// page of an open application link.
@@ -55,14 +56,15 @@ func (s *Server) showInvite(w http.ResponseWriter, r *http.Request) {
 		s.renderInviteError(w, r, page, err)
 		return
 	}
-	s.renderPage(w, r, http.StatusOK, stageView(page, token, nil, ""), page.Module.LaunchURL)
+	s.renderPage(w, r, http.StatusOK, s.stageView(page, token, nil, ""), page.Module.LaunchURL)
 }
 
 // stageView shows the form of a form stage, or the start button otherwise.
-func stageView(page hiretrack.InvitePage, token string, values []string, formError string) pageView {
+func (s *Server) stageView(page hiretrack.InvitePage, token string, values []string, formError string) pageView {
 	v := pageView{
 		TrackTitle: page.TrackTitle, Heading: page.Stage.Name, Error: formError,
-		Greeting: fmt.Sprintf("Hello %s,", page.CandidateName),
+		Greeting:  fmt.Sprintf("Hello %s,", page.CandidateName),
+		FormToken: s.formToken(InviteFormBinding(token)),
 	}
 	if page.Module.Type != hiretrack.ModuleForm {
 		v.Message = fmt.Sprintf("Press Start when you are ready to begin %s.", page.Module.Name)
@@ -94,13 +96,17 @@ func (s *Server) submitInvite(w http.ResponseWriter, r *http.Request) {
 		s.renderInviteError(w, r, hiretrack.InvitePage{}, formParseError(err))
 		return
 	}
+	if err := s.checkFormPost(r, InviteFormBinding(token)); err != nil {
+		s.renderInviteError(w, r, hiretrack.InvitePage{}, err)
+		return
+	}
 	values := formValues(r)
 
 	page, err := s.store.SubmitForm(r.Context(), secret.Hash(token), values)
 	if hiretrack.ErrorKind(err) == hiretrack.KindInvalid {
 		var e *hiretrack.Error
 		errors.As(err, &e)
-		s.renderPage(w, r, http.StatusBadRequest, stageView(page, token, values, e.Message), "")
+		s.renderPage(w, r, http.StatusBadRequest, s.stageView(page, token, values, e.Message), "")
 		return
 	}
 	if err != nil {
@@ -131,7 +137,17 @@ func formParseError(err error) error {
 }
 
 func (s *Server) startInvite(w http.ResponseWriter, r *http.Request) {
-	page, err := s.store.StartInvite(r.Context(), secret.Hash(r.PathValue("token")))
+	token := r.PathValue("token")
+	if err := r.ParseForm(); err != nil {
+		s.renderInviteError(w, r, hiretrack.InvitePage{}, formParseError(err))
+		return
+	}
+	if err := s.checkFormPost(r, InviteFormBinding(token)); err != nil {
+		s.renderInviteError(w, r, hiretrack.InvitePage{}, err)
+		return
+	}
+
+	page, err := s.store.StartInvite(r.Context(), secret.Hash(token))
 	if err != nil {
 		s.renderInviteError(w, r, page, err)
 		return
@@ -182,14 +198,18 @@ func (s *Server) renderInviteError(w http.ResponseWriter, r *http.Request, page 
 		"invite_not_found": "Link not found", "invite_completed": "Already completed",
 		"invite_closed": "Step closed", "invite_expired": "Link expired",
 		"invite_revoked": "Link withdrawn", "invite_not_started": "Not open yet",
+		"form_token_invalid": "Form not accepted",
 	}
 	heading, ok := headings[e.Code]
 	if !ok {
 		heading = "This request could not be completed"
 	}
+	advice := " If you think this is a mistake, contact the recruiter who invited you."
+	if e.Code == "form_token_invalid" {
+		advice = " Open your invite link again to reload the form, then send it once more."
+	}
 	s.renderPage(w, r, statusOf(e.Kind), pageView{
-		TrackTitle: page.TrackTitle, Heading: heading,
-		Message: upperFirst(e.Message) + ". If you think this is a mistake, contact the recruiter who invited you.",
+		TrackTitle: page.TrackTitle, Heading: heading, Message: upperFirst(e.Message) + "." + advice,
 	}, "")
 }
 

@@ -71,16 +71,24 @@ func (s *Server) showApply(w http.ResponseWriter, r *http.Request) {
 		s.renderApplyError(w, r, page, err)
 		return
 	}
-	s.renderPage(w, r, http.StatusOK, applyView(page, identityView{}, nil, ""), "")
+	s.renderPage(w, r, http.StatusOK, s.applyView(r, page, identityView{}, nil, ""), "")
+}
+
+// ApplyFormBinding returns what the form token of an open link's page is
+// bound to: the hash of the link's token, so a token from one open link
+// does not work on another.
+func ApplyFormBinding(linkToken string) string {
+	return "apply:" + string(secret.Hash(linkToken))
 }
 
 // applyView shows the public application form with the values entered.
-func applyView(page hiretrack.ApplyPage, identity identityView, values []string, formError string) pageView {
+func (s *Server) applyView(r *http.Request, page hiretrack.ApplyPage, identity identityView, values []string, formError string) pageView {
 	return pageView{
 		TrackTitle: page.TrackTitle, Heading: "Apply: " + page.TrackTitle, Error: formError,
 		Message:   "Please enter your name and email address and answer the questions below. Fields marked * are required.",
 		Identity:  &identity,
 		Questions: questionViews(page.Module.Questions, values),
+		FormToken: s.formToken(ApplyFormBinding(r.PathValue("token"))),
 	}
 }
 
@@ -98,6 +106,10 @@ func (s *Server) submitApply(w http.ResponseWriter, r *http.Request) {
 		s.renderApplyError(w, r, hiretrack.ApplyPage{}, formParseError(err))
 		return
 	}
+	if err := s.checkFormPost(r, ApplyFormBinding(r.PathValue("token"))); err != nil {
+		s.renderApplyError(w, r, hiretrack.ApplyPage{}, err)
+		return
+	}
 
 	hash := secret.Hash(r.PathValue("token"))
 	identity := identityView{Name: strings.TrimSpace(r.PostForm.Get("name")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
@@ -108,7 +120,7 @@ func (s *Server) submitApply(w http.ResponseWriter, r *http.Request) {
 			s.renderApplyError(w, r, page, err)
 			return
 		}
-		s.renderPage(w, r, http.StatusBadRequest, applyView(page, identity, values, problem), "")
+		s.renderPage(w, r, http.StatusBadRequest, s.applyView(r, page, identity, values, problem), "")
 		return
 	}
 
@@ -128,7 +140,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, hash hiretrack.Se
 	var e *hiretrack.Error
 	switch {
 	case errors.As(err, &e) && e.Kind == hiretrack.KindInvalid:
-		s.renderPage(w, r, http.StatusBadRequest, applyView(page, identity, values, e.Message), "")
+		s.renderPage(w, r, http.StatusBadRequest, s.applyView(r, page, identity, values, e.Message), "")
 		return
 	case err != nil:
 		s.renderApplyError(w, r, page, err)
@@ -203,6 +215,7 @@ func (s *Server) renderApplyError(w http.ResponseWriter, r *http.Request, page h
 		"apply_not_found": "Link not found", "apply_closed": "Applications closed",
 		"apply_not_started": "Not open yet", "apply_expired": "Applications closed",
 		"already_applied": "Already applied", "apply_rate_limited": "Too many applications",
+		"form_token_invalid": "Form not accepted",
 	}
 	heading, ok := headings[e.Code]
 	if !ok {

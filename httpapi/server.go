@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -38,7 +39,7 @@ type Config struct {
 
 	// RateLimit is how many requests per second each API key may send after
 	// its first RateBurst. Either being 0 disables rate limiting. Now is the
-	// limiter's clock, time.Now when nil.
+	// clock of the limiter and of form tokens, time.Now when nil.
 	RateLimit float64
 	RateBurst int
 	Now       func() time.Time
@@ -58,6 +59,11 @@ type Config struct {
 	// Webhooks serves the webhook endpoints and GET /events; they are not
 	// routed when its Store is nil.
 	Webhooks WebhookConfig
+
+	// AfterErase, when not nil, runs after a candidate erasure committed,
+	// to erase copies that the database does not hold, such as emails
+	// written to files. It logs its own failures.
+	AfterErase func(ctx context.Context, erasure hiretrack.Erasure)
 }
 
 // Server holds the handlers' dependencies.
@@ -79,6 +85,8 @@ type Server struct {
 	applyLimiter   *addrLimiter // nil when the open-link limit is off
 	clientIPHeader string
 	webhooks       WebhookConfig
+	afterErase     func(ctx context.Context, erasure hiretrack.Erasure)
+	routes         []Route // the routes that Handler registered, in order
 }
 
 // New returns a Server for cfg.
@@ -105,6 +113,7 @@ func New(cfg Config) *Server {
 	}
 	s.applyLimiter = newAddrLimiter(cfg.ApplyRateLimit, s.now)
 	s.clientIPHeader = cfg.ClientIPHeader
+	s.afterErase = cfg.AfterErase
 	return s
 }
 
@@ -112,18 +121,21 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	page := func(pattern string, h http.HandlerFunc) {
+		s.routes = append(s.routes, Route{Pattern: pattern})
 		mux.Handle(pattern, withRoute(h))
 	}
 	api := func(pattern string, h apiHandler) {
 		if isWriteRoute(pattern) {
 			h = s.withIdempotencyKey(h)
 		}
-		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
+		s.routes = append(s.routes, Route{Pattern: pattern, APIKey: true})
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 	// The key endpoints skip idempotency keys, because a replay would show
 	// a created key a second time.
 	keys := func(pattern string, h apiHandler) {
-		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), h))))
+		s.routes = append(s.routes, Route{Pattern: pattern, APIKey: true})
+		mux.Handle(pattern, withRoute(s.authenticate(withScope(requiredScope(pattern), s.withAudit(pattern, h)))))
 	}
 
 	api("POST /modules", s.createModule)
@@ -156,6 +168,9 @@ func (s *Server) Handler() http.Handler {
 	if s.webhooks.Store != nil {
 		s.routeWebhooks(api, keys)
 	}
+	api("DELETE /candidates/{candidate_id}", s.eraseCandidate)
+	api("GET /candidates/{candidate_id}/export", s.exportCandidate)
+	api("GET /audit", s.listAudit)
 
 	page("GET /invite/{token}", s.showInvite)
 	page("POST /invite/{token}", s.submitInvite)
@@ -166,7 +181,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	page("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", withRoute(metricsHandler(s.registry, s.logger)))
+	page("GET /metrics", metricsHandler(s.registry, s.logger).ServeHTTP)
 	page("GET /openapi.yaml", serveOpenAPI)
 	page("GET /docs", s.serveDocs)
 	page("GET /docs/assets/{file}", s.serveDocsAsset)
@@ -183,4 +198,18 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Route is one route of the server.
+type Route struct {
+	Pattern string // such as "GET /modules/{module_id}"
+	APIKey  bool   // the route needs an API key and acts for its company
+}
+
+// Routes returns the routes of the server in the order they are
+// registered. Tests walk it so that a new route cannot miss their checks.
+func Routes() []Route {
+	s := New(Config{Logger: slog.Default()})
+	s.Handler()
+	return s.routes
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -225,4 +226,40 @@ func writeMessage(path string, msg *gomail.Msg) error {
 		return fmt.Errorf("write mail file %s: %w", path, err)
 	}
 	return nil
+}
+
+// Erase deletes the messages written for the given applications and
+// responses, and returns how many files it deleted. It goes on after a
+// failure and returns the failures joined. A missing folder holds nothing.
+func (s *FileSender) Erase(applicationIDs, responseIDs []int64) (int, error) {
+	suffixes := map[string]bool{}
+	for _, id := range applicationIDs {
+		suffixes[fmt.Sprintf("-application-%d.eml", id)] = true
+	}
+	for _, id := range responseIDs {
+		suffixes[fmt.Sprintf("-response-%d.eml", id)] = true
+	}
+
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read mail folder: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, entry := range entries {
+		// Names are "<time>-<subject>.eml", and the time contains no "-".
+		_, subject, ok := strings.Cut(entry.Name(), "-")
+		if !ok || !suffixes["-"+subject] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, entry.Name())); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed++
+	}
+	return removed, errors.Join(errs...)
 }

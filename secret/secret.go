@@ -72,7 +72,8 @@ func Redact(token string) string {
 
 // Sealer encrypts and decrypts invite tokens with AES-256-GCM.
 type Sealer struct {
-	aead cipher.AEAD
+	aead    cipher.AEAD
+	formKey []byte // signs form tokens; see formtoken.go
 }
 
 // NewSealer returns a Sealer for a KeySize-byte key.
@@ -89,7 +90,7 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GCM: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, formKey: deriveFormKey(key)}, nil
 }
 
 // Seal encrypts a token. The output starts with the random nonce.

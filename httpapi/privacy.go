@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hiretrack/hiretrack"
+)
+
+// erasedReplayBody is the body that a retry under an Idempotency-Key gets in place of
+// a stored response that named a candidate who was erased since.
+const erasedReplayBody = `{"error":{"code":"candidate_erased","message":"the response stored under this ` +
+	`Idempotency-Key named a candidate whose personal data was erased; the request was not run again"}}` + "\n"
+
+func (s *Server) eraseCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
+	candidateID, err := pathID(r, "candidate_id")
+	if err != nil {
+		return err
+	}
+
+	erasure, err := s.store.EraseCandidate(r.Context(), hiretrack.EraseParams{
+		Principal: p, CandidateID: candidateID, Route: r.Pattern, RequestID: infoFrom(r.Context()).id,
+		ScrubReplay: s.scrubReplay,
+	})
+	if err != nil {
+		return err
+	}
+	if s.afterErase != nil {
+		s.afterErase(r.Context(), erasure)
+	}
+
+	s.logger.InfoContext(r.Context(), "candidate erased", "candidate_id", candidateID,
+		"applications", len(erasure.ApplicationIDs), "already_erased", erasure.AlreadyErased,
+		"company_id", p.CompanyID, "key_prefix", p.KeyPrefix)
+	writeJSON(w, http.StatusOK, erasure)
+	return nil
+}
+
+// scrubReplay replaces a stored idempotent response that contains one of
+// values, compared case-insensitively as they appear in JSON, with a 410
+// response of code candidate_erased.
+func (s *Server) scrubReplay(resp hiretrack.IdempotentResponse, values []string) (hiretrack.IdempotentResponse, bool, error) {
+	body, err := s.sealer.Open(resp.Body)
+	if err != nil {
+		// A body that the server key cannot open cannot be replayed or read
+		// either, so it must not stop the erasure.
+		s.logger.Warn("an idempotent response could not be opened during an erasure", "error", err)
+		return resp, false, nil
+	}
+	if !containsAny(strings.ToLower(body), values) {
+		return resp, false, nil
+	}
+
+	sealed, err := s.sealer.Seal(erasedReplayBody)
+	if err != nil {
+		return resp, false, hiretrack.Internal("seal an erased idempotent response", err)
+	}
+	return hiretrack.IdempotentResponse{StatusCode: http.StatusGone, ContentType: "application/json", Body: sealed}, true, nil
+}
+
+// containsAny reports whether the lower-case text contains a non-empty
+// value, as written or as a JSON string escapes it.
+func containsAny(text string, values []string) bool {
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		v = strings.ToLower(v)
+		encoded, _ := json.Marshal(v)
+		escaped := strings.Trim(string(encoded), `"`)
+		if strings.Contains(text, v) || strings.Contains(text, escaped) {
+			return true
+		}
+	}
+	return false
+}
+
+// exportedApplication is one application in the body of the export.
+type exportedApplication struct {
+	TrackID      int64               `json:"track_id"`
+	TrackTitle   string              `json:"track_title"`
+	Applicant    hiretrack.Applicant `json:"applicant"`
+	CurrentStage hiretrack.StageRef  `json:"current_stage"`
+	Stages       []hiretrack.Stage   `json:"stages"`
+	Responses    []map[string]any    `json:"responses"`
+	Timeline     []hiretrack.Event   `json:"timeline"`
+}
+
+func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
+	candidateID, err := pathID(r, "candidate_id")
+	if err != nil {
+		return err
+	}
+	export, err := s.store.ExportCandidate(r.Context(), p.CompanyID, candidateID)
+	if err != nil {
+		return err
+	}
+
+	apps := make([]exportedApplication, len(export.Applications))
+	for i, d := range export.Applications {
+		responses := make([]map[string]any, len(d.Responses))
+		for j, resp := range d.Responses {
+			responses[j] = responseJSON(resp)
+		}
+		apps[i] = exportedApplication{
+			TrackID: d.TrackID, TrackTitle: d.TrackTitle, Applicant: d.Applicant, CurrentStage: d.CurrentStage,
+			Stages: d.Stages, Responses: responses, Timeline: d.Timeline,
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"candidate": export.Candidate, "applications": apps, "emails": export.Emails,
+		"exported_at": s.now().UTC().Truncate(time.Microsecond),
+	})
+	return nil
+}
