@@ -15,11 +15,21 @@ type (
 	Track     = hiretrack.Track
 	Stage     = hiretrack.Stage
 	StageRef  = hiretrack.StageRef
-	Response  = hiretrack.Response
 	Event     = hiretrack.Event
 	Applicant = hiretrack.Applicant
 	APIKey    = hiretrack.APIKey
 )
+
+// Response is one stage that an application entered. The API repeats its
+// id under the name of its module type, and only that one of the four ids
+// is set.
+type Response struct {
+	hiretrack.Response
+	FormResponseID      int64 `json:"form_response_id,omitempty"`
+	ReportID            int64 `json:"report_id,omitempty"`
+	InterviewResponseID int64 `json:"interview_response_id,omitempty"`
+	ReviewID            int64 `json:"review_id,omitempty"`
+}
 
 // The invite formats of invites and transitions.
 const (
@@ -97,6 +107,7 @@ type Advancement struct {
 	InviteLink    string    `json:"invite_link"`
 	Status        string    `json:"status"`
 	ExpiresAt     time.Time `json:"expires_at"`
+	EmailSent     bool      `json:"email_sent"`
 	DryRunOutcome
 }
 
