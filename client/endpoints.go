@@ -134,8 +134,8 @@ func (e BulkEntry) Err() error {
 
 // RecordResult reports that a response started or its result:
 // POST /responses/{response_id}/result.
-func (c *Client) RecordResult(ctx context.Context, responseID int64, in ResultInput, opts ...CallOption) (Response, error) {
-	var r Response
+func (c *Client) RecordResult(ctx context.Context, responseID int64, in ResultInput, opts ...CallOption) (RecordedResult, error) {
+	var r RecordedResult
 	_, err := c.call(ctx, recordResult, ids(responseID), in, &r, opts)
 	return r, err
 }

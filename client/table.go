@@ -35,7 +35,7 @@ var (
 	unreject          = endpoint{http.MethodPatch, "/tracks/{track_id}/applicants/{application_id}/unreject", TransitionInput{}, Transition{}}
 	hire              = endpoint{http.MethodPatch, "/tracks/{track_id}/applicants/{application_id}/hire", TransitionInput{}, Transition{}}
 	bulk              = endpoint{http.MethodPost, "/tracks/{track_id}/applicants/bulk", BulkInput{}, BulkResult{}}
-	recordResult      = endpoint{http.MethodPost, "/responses/{response_id}/result", ResultInput{}, Response{}}
+	recordResult      = endpoint{http.MethodPost, "/responses/{response_id}/result", ResultInput{}, RecordedResult{}}
 	listApplicants    = endpoint{http.MethodGet, "/tracks/{track_id}/applicants", nil, ApplicantPage{}}
 	getApplicant      = endpoint{http.MethodGet, "/tracks/{track_id}/applicants/{application_id}", nil, ApplicantDetail{}}
 	createAPIKey      = endpoint{http.MethodPost, "/api-keys", APIKeyInput{}, CreatedAPIKey{}}

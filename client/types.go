@@ -18,6 +18,7 @@ type (
 	Event     = hiretrack.Event
 	Applicant = hiretrack.Applicant
 	APIKey    = hiretrack.APIKey
+	Answer    = hiretrack.Answer
 )
 
 // Response is one stage that an application entered. The API repeats its
@@ -232,6 +233,25 @@ type ResultInput struct {
 	Data   map[string]any `json:"data,omitempty"`
 }
 
+// RecordedResult is the response body of RecordResult: the response, and
+// the transition that an automation rule made, nil when no rule fired.
+type RecordedResult struct {
+	Response
+	Automation *Automation `json:"automation"`
+}
+
+// Automation is the transition that an automation rule of a stage made
+// when a result arrived. ResponseID is the new stage's response, nil after
+// a rejection.
+type Automation struct {
+	Rule              string   `json:"rule"`
+	FromStage         StageRef `json:"from_stage"`
+	ToStage           StageRef `json:"to_stage"`
+	ApplicationStatus string   `json:"application_status"`
+	EmailQueued       bool     `json:"email_queued"`
+	ResponseID        *int64   `json:"response_id"`
+}
+
 // ApplicantQuery holds the filters, sort and page of ListApplicants. Zero
 // fields are not sent.
 type ApplicantQuery struct {
@@ -273,6 +293,20 @@ type ApplicantDetail struct {
 	Stages       []Stage    `json:"stages"`
 	Responses    []Response `json:"responses"`
 	Timeline     []Event    `json:"timeline"`
+
+	// StageWiseReport has the latest response of each stage with a module
+	// that the application entered, and SubmittedResponse the answers of
+	// its completed first-stage form; both are empty when there are none.
+	StageWiseReport   []ReportEntry `json:"stage_wise_report"`
+	SubmittedResponse []Answer      `json:"submitted_response"`
+}
+
+// ReportEntry is one entry of ApplicantDetail.StageWiseReport: a response
+// with its track and stage.
+type ReportEntry struct {
+	Response
+	TrackID int64    `json:"track_id"`
+	Stage   StageRef `json:"stage"`
 }
 
 // APIKeyInput is the body of CreateAPIKey.
