@@ -66,11 +66,11 @@ var documentGaps = []string{
 }
 
 // TestOpenAPIEndpoints checks every endpoint of the client against
-// httpapi/openapi.yaml: the operation exists, the JSON fields of the
-// response type are the properties of the documented success schema at
-// every level, the fields of the request type are documented properties,
-// and the documented response examples decode into the response type with
-// no unknown field.
+// httpapi/openapi.yaml. The operation must exist, and the JSON fields of the
+// response type must be the properties of each documented 2xx schema at
+// every level. Each field of the request type must be documented, and the
+// documented response examples must decode into the response type with no
+// unknown field.
 func TestOpenAPIEndpoints(t *testing.T) {
 	doc := loadDocument(t)
 
@@ -89,6 +89,7 @@ func TestOpenAPIEndpoints(t *testing.T) {
 	for _, name := range sortedKeys(methods) {
 		ep := methods[name]
 		t.Run(name, func(t *testing.T) {
+			checkSignature(t, name, ep)
 			op := operation(doc, ep)
 			require.NotNil(t, op, "httpapi/openapi.yaml has no operation %s %s", ep.method, ep.path)
 
@@ -112,6 +113,35 @@ func TestOpenAPIEndpoints(t *testing.T) {
 	for _, gap := range documentGaps {
 		require.True(t, gapsFound[gap], "httpapi/openapi.yaml now describes %s: remove it from documentGaps", gap)
 	}
+}
+
+// checkSignature requires the types of ep to be the body parameter and
+// the result of the method: a list method returns the elements of the
+// list envelope.
+func checkSignature(t *testing.T, name string, ep endpoint) {
+	t.Helper()
+	method, _ := reflect.TypeFor[*Client]().MethodByName(name)
+	sig := method.Type
+
+	var body reflect.Type
+	for i := range sig.NumIn() {
+		if strings.HasSuffix(sig.In(i).Name(), "Input") {
+			body = sig.In(i)
+		}
+	}
+	require.Equal(t, fmt.Sprint(reflect.TypeOf(ep.in)), fmt.Sprint(body), "request body type of %s", name)
+
+	if sig.NumOut() == 1 {
+		require.Nil(t, ep.out, "%s returns no body", name)
+		return
+	}
+	want := reflect.TypeOf(ep.out)
+	if sig.Out(0).Kind() == reflect.Slice {
+		data, ok := want.FieldByName("Data")
+		require.True(t, ok, "%s returns a list, so its response type is a list envelope", name)
+		want = data.Type
+	}
+	require.Equal(t, want.String(), sig.Out(0).String(), "response type of %s", name)
 }
 
 // knownGap returns the entry of documentGaps that problem is about, or "".

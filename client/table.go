@@ -10,7 +10,8 @@ import (
 // endpoint is one operation of the API as the client sends it. The methods
 // take their HTTP method and path from the table below, and openapi_test.go
 // checks the table against httpapi/openapi.yaml, so the client and the
-// document cannot drift apart unnoticed.
+// document cannot drift apart unnoticed. The test also requires in and out
+// to be the body parameter and the result type of the method.
 type endpoint struct {
 	method string
 	path   string // the document's path template, with {name} for each id
