@@ -16,9 +16,15 @@ import (
 	"github.com/hiretrack/hiretrack/client"
 )
 
-// apiClient returns a typed client of the test server with the env's key.
+// apiClient returns a typed client of the test server with the env's key,
+// whose exchanges are checked against the OpenAPI document.
 func (e *env) apiClient() *client.Client {
-	return client.New(e.srv.URL(), e.key)
+	return e.apiClientWith(e.key)
+}
+
+// apiClientWith returns a checked typed client of the test server with key.
+func (e *env) apiClientWith(key string) *client.Client {
+	return client.New(e.srv.URL(), key, client.WithHTTPClient(contractClient(e.t)))
 }
 
 // clientTrack creates, with the typed client, a track of a form and an
@@ -45,7 +51,8 @@ func (e *env) clientTrack(title string) client.Track {
 func runCLIEnv(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = app.Run(context.Background(), args, &out, &errOut, func(k string) string { return environ[k] })
+	ctx := app.WithClientTransport(context.Background(), withContract(t, nil))
+	code = app.Run(ctx, args, &out, &errOut, func(k string) string { return environ[k] })
 	return code, out.String(), errOut.String()
 }
 

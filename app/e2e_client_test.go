@@ -116,6 +116,8 @@ func TestClient(t *testing.T) {
 		result, err := c.RecordResult(ctx, a.ResponseID, client.ResultInput{Status: "completed", Score: &score})
 		require.NoError(t, err)
 		require.Equal(t, "Completed", string(result.InviteStatus))
+		require.Equal(t, a.ResponseID, result.ReportID, "an assessment's response id is also its report_id")
+		require.Nil(t, result.Automation)
 
 		var names []string
 		page, err := c.ListApplicants(ctx, tr.ID, client.ApplicantQuery{PerPage: 2, Sort: "-score"})
@@ -145,7 +147,7 @@ func TestClient(t *testing.T) {
 
 		created, err := c.CreateAPIKey(ctx, client.APIKeyInput{Name: "Reporting", Scopes: []string{"read"}})
 		require.NoError(t, err)
-		reader := client.New(e.srv.URL(), created.Key)
+		reader := e.apiClientWith(created.Key)
 		tracks, err := reader.ListTracks(ctx)
 		require.NoError(t, err)
 		require.Empty(t, tracks)

@@ -41,7 +41,7 @@ func inviteCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	trackID := fs.Int64("track", 0, "id of the track to invite to (required)")
 	csvPath := fs.String("csv", "", "CSV file of candidates with a header row naming the columns name and email (required)")
 	sendLink := fs.Bool("sendlink", false, "email each candidate the link, instead of only printing it")
-	c, err := parseClient(fs, args, getenv)
+	c, err := parseClient(ctx, fs, args, getenv)
 	if err != nil {
 		return err
 	}

@@ -194,10 +194,6 @@ func apiError(resp *http.Response, body []byte) error {
 	return e
 }
 
-// pathf builds a path from a format of int64 ids, escaping nothing because
-// ids are numbers.
-func pathf(format string, ids ...any) string { return fmt.Sprintf(format, ids...) }
-
 // listOf is the {"data": [...]} envelope of list responses.
 type listOf[T any] struct {
 	Data []T `json:"data"`

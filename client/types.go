@@ -15,11 +15,22 @@ type (
 	Track     = hiretrack.Track
 	Stage     = hiretrack.Stage
 	StageRef  = hiretrack.StageRef
-	Response  = hiretrack.Response
 	Event     = hiretrack.Event
 	Applicant = hiretrack.Applicant
 	APIKey    = hiretrack.APIKey
+	Answer    = hiretrack.Answer
 )
+
+// Response is one stage that an application entered. The API repeats its
+// id under the name of its module type, and only that one of the four ids
+// is set.
+type Response struct {
+	hiretrack.Response
+	FormResponseID      int64 `json:"form_response_id,omitempty"`
+	ReportID            int64 `json:"report_id,omitempty"`
+	InterviewResponseID int64 `json:"interview_response_id,omitempty"`
+	ReviewID            int64 `json:"review_id,omitempty"`
+}
 
 // The invite formats of invites and transitions.
 const (
@@ -97,6 +108,7 @@ type Advancement struct {
 	InviteLink    string    `json:"invite_link"`
 	Status        string    `json:"status"`
 	ExpiresAt     time.Time `json:"expires_at"`
+	EmailSent     bool      `json:"email_sent"`
 	DryRunOutcome
 }
 
@@ -221,6 +233,25 @@ type ResultInput struct {
 	Data   map[string]any `json:"data,omitempty"`
 }
 
+// RecordedResult is the response body of RecordResult: the response, and
+// the transition that an automation rule made, nil when no rule fired.
+type RecordedResult struct {
+	Response
+	Automation *Automation `json:"automation"`
+}
+
+// Automation is the transition that an automation rule of a stage made
+// when a result arrived. ResponseID is the new stage's response, nil after
+// a rejection.
+type Automation struct {
+	Rule              string   `json:"rule"`
+	FromStage         StageRef `json:"from_stage"`
+	ToStage           StageRef `json:"to_stage"`
+	ApplicationStatus string   `json:"application_status"`
+	EmailQueued       bool     `json:"email_queued"`
+	ResponseID        *int64   `json:"response_id"`
+}
+
 // ApplicantQuery holds the filters, sort and page of ListApplicants. Zero
 // fields are not sent.
 type ApplicantQuery struct {
@@ -262,6 +293,20 @@ type ApplicantDetail struct {
 	Stages       []Stage    `json:"stages"`
 	Responses    []Response `json:"responses"`
 	Timeline     []Event    `json:"timeline"`
+
+	// StageWiseReport has the latest response of each stage with a module
+	// that the application entered, and SubmittedResponse the answers of
+	// its completed first-stage form; both are empty when there are none.
+	StageWiseReport   []ReportEntry `json:"stage_wise_report"`
+	SubmittedResponse []Answer      `json:"submitted_response"`
+}
+
+// ReportEntry is one entry of ApplicantDetail.StageWiseReport: a response
+// with its track and stage.
+type ReportEntry struct {
+	Response
+	TrackID int64    `json:"track_id"`
+	Stage   StageRef `json:"stage"`
 }
 
 // APIKeyInput is the body of CreateAPIKey.
