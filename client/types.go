@@ -30,6 +30,19 @@ type Response struct {
 	ReportID            int64 `json:"report_id,omitempty"`
 	InterviewResponseID int64 `json:"interview_response_id,omitempty"`
 	ReviewID            int64 `json:"review_id,omitempty"`
+
+	// Result replaces the stored fields of hiretrack.Response with the
+	// API's form, which adds the answers of a form stage.
+	Result Result `json:"result"`
+}
+
+// Result is the typed result of a response. Only the fields of the
+// response's module type are set: MaxScore, Passed and ReportURL for an
+// assessment or automated interview, Rating, Decision, Notes and
+// ReviewerName for a review, and Answers for a form.
+type Result struct {
+	hiretrack.ResultFields
+	Answers []Answer `json:"answers,omitempty"`
 }
 
 // The invite formats of invites and transitions.
@@ -65,6 +78,11 @@ type InviteInput struct {
 	CandidateName  string `json:"candidate_name"`
 	CandidateEmail string `json:"candidate_email"`
 	InviteFormat   string `json:"invite_format"`
+
+	// StartDate and ExpiryDate bound the link: RFC 3339 with an offset, or
+	// "YYYY-MM-DD HH:MM" read as GMT. Empty leaves the stage's default.
+	StartDate  string `json:"start_date,omitempty"`
+	ExpiryDate string `json:"expiry_date,omitempty"`
 }
 
 // Invitation is the response body of Invite. Created is true for a new
@@ -82,6 +100,11 @@ type Invitation struct {
 	InviteStatus  string    `json:"invite_status"`
 	Status        string    `json:"status"`
 	ExpiresAt     time.Time `json:"expires_at"`
+
+	// StartDate and ExpiryDate echo the link dates of the request, in UTC;
+	// both are nil when the request set neither.
+	StartDate  *time.Time `json:"start_date,omitempty"`
+	ExpiryDate *time.Time `json:"expiry_date,omitempty"`
 }
 
 // AdvanceInput is the body of Advance.
@@ -91,6 +114,10 @@ type AdvanceInput struct {
 	InviteFormat  string `json:"invite_format"`
 	SourceStageID string `json:"source_stage_id,omitempty"`
 	DryRun        bool   `json:"dry_run,omitempty"`
+
+	// StartDate and ExpiryDate bound the new stage's link, as in InviteInput.
+	StartDate  string `json:"start_date,omitempty"`
+	ExpiryDate string `json:"expiry_date,omitempty"`
 }
 
 // Advancement is the response body of Advance. A dry run fills the fields of
@@ -109,6 +136,11 @@ type Advancement struct {
 	Status        string    `json:"status"`
 	ExpiresAt     time.Time `json:"expires_at"`
 	EmailSent     bool      `json:"email_sent"`
+
+	// StartDate and ExpiryDate echo the link dates of the request, in UTC;
+	// both are nil when the request set neither.
+	StartDate  *time.Time `json:"start_date,omitempty"`
+	ExpiryDate *time.Time `json:"expiry_date,omitempty"`
 	DryRunOutcome
 }
 
