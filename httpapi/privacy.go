@@ -86,6 +86,11 @@ type exportedApplication struct {
 	Stages       []hiretrack.Stage   `json:"stages"`
 	Responses    []map[string]any    `json:"responses"`
 	Timeline     []hiretrack.Event   `json:"timeline"`
+
+	// The two report fields keep an application of the export equal to
+	// what GET /tracks/{track_id}/applicants/{application_id} returns.
+	StageWiseReport   []map[string]any   `json:"stage_wise_report"`
+	SubmittedResponse []hiretrack.Answer `json:"submitted_response"`
 }
 
 func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
@@ -104,9 +109,14 @@ func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiret
 		for j, resp := range d.Responses {
 			responses[j] = responseJSON(resp)
 		}
+		report := make([]map[string]any, len(d.Report))
+		for j, entry := range d.Report {
+			report[j] = reportJSON(entry)
+		}
 		apps[i] = exportedApplication{
 			TrackID: d.TrackID, TrackTitle: d.TrackTitle, Applicant: d.Applicant, CurrentStage: d.CurrentStage,
 			Stages: d.Stages, Responses: responses, Timeline: d.Timeline,
+			StageWiseReport: report, SubmittedResponse: d.SubmittedResponse,
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
