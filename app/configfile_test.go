@@ -52,9 +52,13 @@ api-key = "htk_from_the_file"
 # Config file: `+path+`
 # Tracing: OTLP over HTTP to http://127.0.0.1:4318/v1/traces (from the OTEL_* variables)
 addr = "0.0.0.0:9000" # file `+path+`
+apply-rate-limit = 10 # default
+client-ip-header = "" # default
 data-dir = "hiretrack-data" # default
 db = "postgres://ht:xxxxx@db.internal:5432/ht?sslmode=disable" # file `+path+`
 db-max-conns = 9 # flag --db-max-conns
+email-max-attempts = 10 # default
+email-timeout = "1m0s" # default
 public-url = "https://jobs.example.com" # flag --public-url
 rate-burst = 7 # environment HIRETRACK_RATE_BURST
 rate-limit = 5 # file `+path+`
@@ -62,6 +66,8 @@ secret-key = "********" # file `+path+`
 shutdown-timeout = "1m0s" # file `+path+`
 smtp-from = "hiretrack <no-reply@localhost>" # default
 smtp-url = "smtp://mailer:xxxxx@smtp.internal:587" # file `+path+`
+webhook-allow-private = false # default
+webhook-timeout = "10s" # default
 
 [client]
 api-key = "********" # environment HIRETRACK_API_KEY
@@ -122,7 +128,7 @@ url = "http://hiretrack.internal:8080" # file `+path+`
 		name, file, want string
 	}{
 		{"UnknownSetting", "rate-limt = 3\n",
-			"hiretrack: unknown setting rate-limt in PATH; the settings at the top level are addr, data-dir, db, db-max-conns, public-url, rate-burst, rate-limit, secret-key, shutdown-timeout, smtp-from, smtp-url\n"},
+			"hiretrack: unknown setting rate-limt in PATH; the settings at the top level are addr, apply-rate-limit, client-ip-header, data-dir, db, db-max-conns, email-max-attempts, email-timeout, public-url, rate-burst, rate-limit, secret-key, shutdown-timeout, smtp-from, smtp-url, webhook-allow-private, webhook-timeout\n"},
 		{"UnknownClientSetting", "[client]\nkey = \"x\"\n",
 			"hiretrack: unknown setting client.key in PATH; the settings in [client] are api-key, url\n"},
 		{"BadNumber", "rate-limit = \"fast\"\n",
