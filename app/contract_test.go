@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 	"github.com/pb33f/libopenapi-validator/helpers"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hiretrack/hiretrack/httpapi"
@@ -258,8 +260,8 @@ func TestContractCatchesDrift(t *testing.T) {
 	})
 	t.Run("NoEndpointIsDocumented", func(t *testing.T) {
 		t.Parallel()
-		body := `{"error":{"code":"not_found","message":"no endpoint POST /webhooks","request_id":"r1"}}`
-		require.Empty(t, checkContract(exchange(t, "POST", "/webhooks", `{}`, 404, body)))
+		body := `{"error":{"code":"not_found","message":"no endpoint POST /no-such-endpoint","request_id":"r1"}}`
+		require.Empty(t, checkContract(exchange(t, "POST", "/no-such-endpoint", `{}`, 404, body)))
 	})
 	t.Run("DocumentedExchangePasses", func(t *testing.T) {
 		t.Parallel()
@@ -286,4 +288,37 @@ func exchange(t *testing.T, method, target, body string, status int, respBody st
 		resp.Header.Set("Content-Type", "application/json")
 	}
 	return req, reqBody, resp, []byte(respBody)
+}
+
+// webhookBody is the schema of the requests the server sends to webhook
+// endpoints, from the webhooks section of httpapi/openapi.yaml.
+var webhookBody = sync.OnceValues(func() (*base.Schema, error) {
+	doc, err := libopenapi.NewDocument(httpapi.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("parse httpapi/openapi.yaml: %w", err)
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		return nil, fmt.Errorf("build the model of httpapi/openapi.yaml: %w", err)
+	}
+	hook := model.Model.Webhooks.GetOrZero("event")
+	if hook == nil || hook.Post == nil || hook.Post.RequestBody == nil {
+		return nil, errors.New("httpapi/openapi.yaml describes no POST request in webhooks.event")
+	}
+	return hook.Post.RequestBody.Content.GetOrZero("application/json").Schema.Schema(), nil
+})
+
+// checkWebhookBody returns why body, a request that a webhook endpoint
+// received, does not match the document, or "" when it does.
+func checkWebhookBody(body []byte) string {
+	schema, err := webhookBody()
+	if err != nil {
+		return err.Error()
+	}
+	contractMu.Lock()
+	defer contractMu.Unlock()
+	if ok, errs := schema_validation.NewSchemaValidator(config.WithFormatAssertions()).ValidateSchemaBytes(schema, body); !ok {
+		return fmt.Sprintf("httpapi/openapi.yaml does not describe the webhook request %.300s: %s", body, reasons(errs))
+	}
+	return ""
 }

@@ -100,6 +100,9 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		Signature: r.Header.Get("webhook-signature"), Body: body,
 	}
 	_ = json.Unmarshal(body, &d.Payload) // checked by the tests, which compare fields
+	if problem := checkWebhookBody(body); problem != "" {
+		rc.t.Error(problem)
+	}
 
 	rc.mu.Lock()
 	d.Status = http.StatusNoContent
