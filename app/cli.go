@@ -33,7 +33,9 @@ Client commands, which call a running server with an API key:
   HIRETRACK_URL and HIRETRACK_API_KEY.
 
 Scopes: read allows the GET requests of the API, write its POST, PUT, PATCH
-and DELETE requests, and admin the key endpoints under /api-keys.
+and DELETE requests, and admin the key endpoints under /api-keys, the
+webhook endpoints under /webhooks, candidate erasure and export under
+/candidates, and the audit log.
 
 Run "hiretrack COMMAND -h" for the flags of a command. Every flag can also
 be set with the environment variable HIRETRACK_<FLAG>, such as HIRETRACK_DB,

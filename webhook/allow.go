@@ -87,7 +87,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, ip := range ips {
 		if err := p.CheckIP(ip); err != nil {
-			return invalid("url %q is not allowed: host %s resolves to %v", raw, u.Hostname(), err)
+			return invalid("url %q is not allowed: host %s resolves to a disallowed address: %v", raw, u.Hostname(), err)
 		}
 	}
 	return nil
