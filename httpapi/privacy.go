@@ -109,8 +109,11 @@ func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiret
 			Stages: d.Stages, Responses: responses, Timeline: d.Timeline,
 		}
 	}
+	if export.Events == nil {
+		export.Events = []json.RawMessage{}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"candidate": export.Candidate, "applications": apps, "emails": export.Emails,
+		"candidate": export.Candidate, "applications": apps, "emails": export.Emails, "events": export.Events,
 		"exported_at": s.now().UTC().Truncate(time.Microsecond),
 	})
 	return nil
