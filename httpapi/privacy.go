@@ -77,17 +77,6 @@ func containsAny(text string, values []string) bool {
 	return false
 }
 
-// exportedApplication is one application in the body of the export.
-type exportedApplication struct {
-	TrackID      int64               `json:"track_id"`
-	TrackTitle   string              `json:"track_title"`
-	Applicant    hiretrack.Applicant `json:"applicant"`
-	CurrentStage hiretrack.StageRef  `json:"current_stage"`
-	Stages       []hiretrack.Stage   `json:"stages"`
-	Responses    []map[string]any    `json:"responses"`
-	Timeline     []hiretrack.Event   `json:"timeline"`
-}
-
 func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
 	candidateID, err := pathID(r, "candidate_id")
 	if err != nil {
@@ -98,16 +87,9 @@ func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiret
 		return err
 	}
 
-	apps := make([]exportedApplication, len(export.Applications))
+	apps := make([]map[string]any, len(export.Applications))
 	for i, d := range export.Applications {
-		responses := make([]map[string]any, len(d.Responses))
-		for j, resp := range d.Responses {
-			responses[j] = responseJSON(resp)
-		}
-		apps[i] = exportedApplication{
-			TrackID: d.TrackID, TrackTitle: d.TrackTitle, Applicant: d.Applicant, CurrentStage: d.CurrentStage,
-			Stages: d.Stages, Responses: responses, Timeline: d.Timeline,
-		}
+		apps[i] = applicantJSON(d)
 	}
 	if export.Events == nil {
 		export.Events = []json.RawMessage{}
