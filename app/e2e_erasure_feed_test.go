@@ -106,8 +106,8 @@ func TestCandidateErasureOfResultsAndFeed(t *testing.T) {
 			require.Equal(t, float64(tr.ID), event["track_id"], "event: %v", event)
 			data := event["data"].(map[string]any)
 			require.Equal(t, true, data["erased"], "event: %v", event)
-			for _, gone := range []string{"candidate", "track", "application", "response", "score"} {
-				require.NotContains(t, data, gone, "event: %v", event)
+			for _, removed := range []string{"candidate", "track", "application", "response", "score"} {
+				require.NotContains(t, data, removed, "event: %v", event)
 			}
 		}
 	})

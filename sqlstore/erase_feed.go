@@ -7,10 +7,10 @@ import (
 )
 
 // feedPayloadKeys are the top-level keys of a feed payload that erasure
-// keeps: ids, the event's type and time, and the actor, which names an API
-// key or "candidate", never the candidate. The data object keeps only
-// eventDataKeys and email_kind; the candidate's name, email, answers,
-// scores, results and the stage and track objects go.
+// keeps: ids, the event's type and time, and the actor, which is an API key,
+// "candidate" or "system" and never names the candidate. The data object
+// keeps only eventDataKeys and email_kind, so the candidate's name, email,
+// form answers, scores, results and the stage and track objects are removed.
 var feedPayloadKeys = []string{"event_id", "type", "occurred_at", "seq", "track_id", "application_id",
 	"candidate_id", "stage_id", "response_id", "actor"}
 
