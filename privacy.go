@@ -100,6 +100,7 @@ type CandidateExport struct {
 	Candidate    CandidateRecord
 	Applications []ApplicantDetail
 	Emails       []QueuedEmail
+	Events       []json.RawMessage // feed and webhook payloads, oldest first
 }
 
 // PrivacyStore holds the audit log, erasure and export. Store embeds it.
@@ -113,7 +114,8 @@ type PrivacyStore interface {
 	// EraseCandidate replaces the candidate's name with ErasedName and
 	// empties its email, deletes the answers, scores and result data of all
 	// its responses, invalidates their links, strips personal values from
-	// its timeline events, deletes its email jobs that are not running and
+	// its timeline events, reduces its feed and webhook payloads to ids,
+	// deletes its email jobs that are not running and
 	// scrubs stored idempotent responses, and records a candidate.erase
 	// audit event, all in one transaction. Erasing an erased candidate
 	// changes nothing and returns AlreadyErased. KindNotFound for an

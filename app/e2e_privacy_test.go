@@ -319,7 +319,7 @@ func TestCandidateExport(t *testing.T) {
 	r = e.do("GET", fmt.Sprintf("/candidates/%d/export", inv.CandidateID), nil)
 
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Raw)
-	require.ElementsMatch(t, []string{"candidate", "applications", "emails", "exported_at"}, mapKeys(r.Body))
+	require.ElementsMatch(t, []string{"candidate", "applications", "emails", "events", "exported_at"}, mapKeys(r.Body))
 	requireUTC(t, r.Body["exported_at"].(string))
 	detail := e.do("GET", fmt.Sprintf("/tracks/%d/applicants/%d", first.ID, inv.ApplicationID), nil)
 	require.Equal(t, map[string]any{
@@ -348,6 +348,18 @@ func TestCandidateExport(t *testing.T) {
 	require.Equal(t, map[string]any{"application_id": float64(other.ApplicationID), "message": "Thank you, Exa."}, email["args"])
 	require.Contains(t, []any{"running", "completed"}, email["state"])
 	require.NotContains(t, string(r.Raw), "Nia Neighbour")
+
+	// The events are the candidate's feed payloads, as GET /events shows them.
+	feed := e.do("GET", "/events?limit=1000", nil)
+	require.Equal(t, http.StatusOK, feed.Status, "body: %s", feed.Raw)
+	var own []any
+	for _, event := range feed.Body["data"].([]any) {
+		if event.(map[string]any)["candidate_id"] == float64(inv.CandidateID) {
+			own = append(own, event)
+		}
+	}
+	require.NotEmpty(t, own)
+	require.Equal(t, own, r.Body["events"])
 }
 
 // mapKeys returns the keys of a JSON object.

@@ -481,7 +481,7 @@ func TestStageRules(t *testing.T) {
 		tr := e.newTrack("Patch errors")
 		stagePath := func(i int) string { return fmt.Sprintf("/tracks/%d/stages/%s", tr.ID, tr.Stages[i].ID) }
 
-		requireError(t, e.do("PATCH", stagePath(0), map[string]any{}), http.StatusBadRequest, "missing_field", "")
+		requireError(t, e.do("PATCH", stagePath(0), map[string]any{}), http.StatusBadRequest, "missing_field", "auto_advance")
 		requireError(t, e.do("PATCH", stagePath(2), map[string]any{"auto_advance": advanceRule("all", condition("rating", "at_least", 4))}),
 			http.StatusUnprocessableEntity, "invalid_rule", "auto_advance")
 		requireError(t, e.do("PATCH", stagePath(3), map[string]any{"auto_reject": nil}),

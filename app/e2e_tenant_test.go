@@ -23,6 +23,9 @@ type tenantA struct {
 	application, candidate, response    int64
 	rejectedApplication                 int64
 	keyID                               int64
+	stage                               string // the assessment stage
+	webhook, delivery                   int64
+	receiver                            *receiver
 
 	// ids holds A's ids by the JSON field that carries them.
 	ids map[string][]int64
@@ -37,6 +40,13 @@ type tenantA struct {
 func newTenantA(e *env) tenantA {
 	e.t.Helper()
 	var a tenantA
+	a.receiver = newReceiver(e.t)
+	r := e.do("POST", "/webhooks", map[string]any{"url": a.receiver.srv.URL + "/acmehooks-secret",
+		"events": []string{"application.invited"}, "description": "Acmehook sync"})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	hook := decode[createdWebhook](e.t, r)
+	a.webhook = hook.ID
+
 	a.formModule = e.createModule(map[string]any{"type": "form", "name": "Acmeform Secret", "questions": []map[string]any{
 		{"label": "Acmequestion about Zanzibar", "kind": "text", "required": true}}})
 	a.assessmentModule = e.createModule(map[string]any{"type": "assessment", "name": "Acmeassessment Secret",
@@ -57,15 +67,27 @@ func newTenantA(e *env) tenantA {
 	a.rejectedApplication = rejected.ApplicationID
 	key := e.createKey("acme-ops-secret", "read")
 	a.keyID = key.ID
+	a.stage = tr.Stages[1].ID
+	r = e.do("POST", fmt.Sprintf("/tracks/%d/open-link", a.track), map[string]any{})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Raw)
+	_, openToken, _ := strings.Cut(r.Body["open_link"].(string), "/apply/")
+	a.receiver.waitFor(2)
+	deliveries := e.deliveries(a.webhook)
+	a.delivery = deliveries[0].ID
 
 	a.ids = map[string][]int64{
 		"module_id": {a.formModule, a.assessmentModule}, "track_id": {a.track},
 		"application_id": {a.application, a.rejectedApplication}, "candidate_id": {inv.CandidateID, rejected.CandidateID},
 		"response_id": {inv.ResponseID, adv.ResponseID, rejected.ResponseID}, "key_id": {a.keyID, e.principal().KeyID},
+		"webhook_id": {a.webhook}, "delivery_id": {deliveries[0].ID, deliveries[1].ID},
 	}
 	a.markers = []string{"Acmeform", "Acmequestion", "Acmeassessment", "acme-assess", "Acmetrack", "Acmestage",
 		"Alicia", "Acmeworth", "alicia@", "Bertram", "Acmeson", "acme-secret", "Acmeanswer", "acme-ops-secret",
-		e.key[:secret.KeyPrefixLen], key.Prefix, tokenOf(inv.InviteLink), tokenOf(adv.InviteLink), tokenOf(rejected.InviteLink)}
+		e.key[:secret.KeyPrefixLen], key.Prefix, tokenOf(inv.InviteLink), tokenOf(adv.InviteLink), tokenOf(rejected.InviteLink),
+		"acmehooks-secret", "Acmehook", hook.Secret, openToken}
+	for _, d := range deliveries {
+		a.markers = append(a.markers, d.EventID)
+	}
 	for _, st := range tr.Stages {
 		a.markers = append(a.markers, st.ID)
 	}
@@ -87,6 +109,7 @@ type tenantCase struct {
 	noKey        bool
 	status       int
 	skip         string
+	check        func(t *testing.T, r result) // more checks of the response, if any
 }
 
 // tenantCases returns a case for every route of the server.
@@ -94,6 +117,9 @@ func tenantCases(a tenantA) map[string]tenantCase {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	applicant := "/tracks/" + id(a.track) + "/applicants/" + id(a.application)
 	tokenRoute := "the invite token in the path is the only credential, and no company key plays a part"
+	applyRoute := "the open link token in the path is the only credential, and no company key plays a part"
+	response := "/responses/" + id(a.response)
+	hook := "/webhooks/" + id(a.webhook)
 	return map[string]tenantCase{
 		"POST /modules":            {body: map[string]any{"type": "review", "name": "Globex review"}, status: 201},
 		"GET /modules":             {status: 200},
@@ -122,6 +148,29 @@ func tenantCases(a tenantA) map[string]tenantCase {
 			body: map[string]any{"action": "reject", "application_ids": []int64{a.application, a.rejectedApplication}}, status: 200},
 		"POST /responses/{response_id}/result": {path: "/responses/" + id(a.response) + "/result",
 			body: map[string]any{"status": "completed", "score": 1}, status: 404},
+		"GET /responses/{response_id}": {path: response, status: 404},
+		"PATCH /tracks/{track_id}/stages/{stage_id}": {path: "/tracks/" + id(a.track) + "/stages/" + a.stage,
+			body: map[string]any{"auto_advance": nil}, status: 404},
+		"POST /responses/{response_id}/invite":        {path: response + "/invite", body: map[string]any{"invite_format": "getlink"}, status: 404},
+		"POST /responses/{response_id}/invite/revoke": {path: response + "/invite/revoke", status: 404},
+		"POST /tracks/{track_id}/open-link":           {path: "/tracks/" + id(a.track) + "/open-link", body: map[string]any{}, status: 404},
+		"DELETE /tracks/{track_id}/open-link":         {path: "/tracks/" + id(a.track) + "/open-link", status: 404},
+		"GET /apply/{token}":                          {skip: applyRoute},
+		"POST /apply/{token}":                         {skip: applyRoute},
+		"POST /webhooks": {body: map[string]any{"url": a.receiver.srv.URL + "/globex", "events": []string{"application.hired"}},
+			status: 201},
+		"GET /webhooks":                             {status: 200, check: emptyData(1)},
+		"PATCH /webhooks/{webhook_id}":              {path: hook, body: map[string]any{"description": "Globex"}, status: 404},
+		"DELETE /webhooks/{webhook_id}":             {path: hook, status: 404},
+		"POST /webhooks/{webhook_id}/rotate-secret": {path: hook + "/rotate-secret", status: 404},
+		"GET /webhooks/{webhook_id}/deliveries":     {path: hook + "/deliveries", status: 404},
+		"POST /webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+			path: hook + "/deliveries/" + id(a.delivery) + "/redeliver", status: 404},
+		"POST /webhooks/{webhook_id}/test": {path: hook + "/test", status: 404},
+		// B's feed is empty: none of A's events, and no seq of A's.
+		"GET /events": {status: 200, check: func(t *testing.T, r result) {
+			require.Equal(t, map[string]any{"data": []any{}, "next_after": float64(0)}, r.Body)
+		}},
 		"GET /tracks/{track_id}/applicants":                  {path: "/tracks/" + id(a.track) + "/applicants", status: 404},
 		"GET /tracks/{track_id}/applicants/{application_id}": {path: applicant, status: 404},
 		"POST /api-keys":                        {body: map[string]any{"name": "globex", "scopes": []string{"read"}}, status: 201},
@@ -136,6 +185,16 @@ func tenantCases(a tenantA) map[string]tenantCase {
 		"GET /healthz":                          {noKey: true, status: 200},
 		"GET /readyz":                           {noKey: true, status: 200},
 		"GET /metrics":                          {noKey: true, status: 200},
+		"GET /openapi.yaml":                     {noKey: true, status: 200},
+		"GET /docs":                             {noKey: true, status: 200},
+		"GET /docs/assets/{file}":               {path: "/docs/assets/docs.js", noKey: true, status: 200},
+	}
+}
+
+// emptyData checks that a list shows n records: B's own, as A's never show.
+func emptyData(n int) func(t *testing.T, r result) {
+	return func(t *testing.T, r result) {
+		require.Len(t, r.Body["data"], n, "body: %s", r.Raw)
 	}
 }
 
@@ -144,7 +203,7 @@ var numbers = regexp.MustCompile(`\d+`)
 
 func TestTenantIsolationAllRoutes(t *testing.T) {
 	t.Parallel()
-	e := setup(t, options{})
+	e := setup(t, options{webhooks: fastWebhooks(3)})
 	a := newTenantA(e)
 	b := e.forTest(t)
 	b.key = e.newKey("Globex")
@@ -176,6 +235,9 @@ func TestTenantIsolationAllRoutes(t *testing.T) {
 
 			require.Equal(t, c.status, r.Status, "body: %s", r.Raw)
 			requireNoLeak(t, a, sent, path, c.body, r)
+			if c.check != nil {
+				c.check(t, r)
+			}
 			if c.status == http.StatusNotFound {
 				require.Equal(t, "not_found", r.Body["error"].(map[string]any)["code"], "body: %s", r.Raw)
 			}
@@ -236,7 +298,8 @@ func tenantSnapshot(e *env, a tenantA) []string {
 	e.t.Helper()
 	var bodies []string
 	for _, path := range []string{
-		"/modules", "/tracks", "/api-keys", "/audit",
+		"/modules", "/tracks", "/api-keys", "/audit", "/webhooks", "/events",
+		fmt.Sprintf("/responses/%d", a.response),
 		fmt.Sprintf("/tracks/%d/applicants/%d", a.track, a.application),
 		fmt.Sprintf("/tracks/%d/applicants/%d", a.track, a.rejectedApplication),
 		fmt.Sprintf("/candidates/%d/export", a.candidate),

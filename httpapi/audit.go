@@ -23,15 +23,26 @@ var auditActions = map[string]string{
 	"PUT /tracks/candidate/advance":                 "application.advance",
 	"PATCH /tracks/candidate/reject/{candidate_id}": "application.reject",
 	"POST /tracks/application":                      "application.import",
-	"PATCH /tracks/{track_id}/applicants/{application_id}/move":     "application.move",
-	"PATCH /tracks/{track_id}/applicants/{application_id}/reject":   "application.reject",
-	"PATCH /tracks/{track_id}/applicants/{application_id}/unreject": "application.unreject",
-	"PATCH /tracks/{track_id}/applicants/{application_id}/hire":     "application.hire",
-	"POST /tracks/{track_id}/applicants/bulk":                       "application.bulk",
-	"POST /responses/{response_id}/result":                          "response.result",
-	"POST /api-keys":                                                "api_key.create",
-	"DELETE /api-keys/{key_id}":                                     "api_key.revoke",
-	"DELETE /candidates/{candidate_id}":                             "",
+	"PATCH /tracks/{track_id}/applicants/{application_id}/move":      "application.move",
+	"PATCH /tracks/{track_id}/applicants/{application_id}/reject":    "application.reject",
+	"PATCH /tracks/{track_id}/applicants/{application_id}/unreject":  "application.unreject",
+	"PATCH /tracks/{track_id}/applicants/{application_id}/hire":      "application.hire",
+	"POST /tracks/{track_id}/applicants/bulk":                        "application.bulk",
+	"POST /responses/{response_id}/result":                           "response.result",
+	"POST /responses/{response_id}/invite":                           "response.reissue_invite",
+	"POST /responses/{response_id}/invite/revoke":                    "response.revoke_invite",
+	"PATCH /tracks/{track_id}/stages/{stage_id}":                     "stage.update_rules",
+	"POST /tracks/{track_id}/open-link":                              "open_link.set",
+	"DELETE /tracks/{track_id}/open-link":                            "open_link.disable",
+	"POST /webhooks":                                                 "webhook.create",
+	"PATCH /webhooks/{webhook_id}":                                   "webhook.update",
+	"DELETE /webhooks/{webhook_id}":                                  "webhook.delete",
+	"POST /webhooks/{webhook_id}/rotate-secret":                      "webhook.rotate_secret",
+	"POST /webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": "webhook.redeliver",
+	"POST /webhooks/{webhook_id}/test":                               "webhook.test",
+	"POST /api-keys":                                                 "api_key.create",
+	"DELETE /api-keys/{key_id}":                                      "api_key.revoke",
+	"DELETE /candidates/{candidate_id}":                              "",
 }
 
 // AuditActionNames lists the actions that the audit log records, sorted:
@@ -49,8 +60,11 @@ func AuditActionNames() []string {
 }
 
 // auditIDNames are the path parameters and top-level response fields that
-// an audit event keeps as ids. They are ids only, never personal data.
-var auditIDNames = []string{"module_id", "track_id", "application_id", "candidate_id", "response_id", "key_id"}
+// an audit event keeps as ids. They are ids only, never personal data, and
+// never a secret: the signing secret in the body of POST /webhooks and of a
+// rotation is no id and stays out of the event.
+var auditIDNames = []string{"module_id", "track_id", "application_id", "candidate_id", "response_id", "key_id",
+	"webhook_id", "delivery_id"}
 
 // maxAuditBody is how much of a response body withAudit reads for ids.
 // Bodies of the routes it wraps, bulk results aside, stay far below it.
@@ -93,6 +107,10 @@ func (s *Server) withAudit(pattern string, next apiHandler) apiHandler {
 		changed, detail := auditChange(fields)
 		if !changed {
 			return nil
+		}
+		if stage := r.PathValue("stage_id"); stage != "" {
+			// Stage ids are text, so they go to the detail, not to ids.
+			detail = map[string]any{"stage_id": stage}
 		}
 
 		e := hiretrack.AuditEvent{

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -41,6 +42,7 @@ type fuzzServer struct {
 	ids     map[string]string // path parameter values of seeded records
 	track   int64
 	invites int // candidates invited so far, for new addresses
+	sealer  *secret.Sealer
 }
 
 func newFuzzServer(t testing.TB) *fuzzServer {
@@ -81,7 +83,7 @@ func newFuzzServer(t testing.TB) *fuzzServer {
 		t.Fatal(err)
 	}
 
-	s := &fuzzServer{t: t, key: key, ids: map[string]string{}, handler: httpapi.New(httpapi.Config{
+	s := &fuzzServer{t: t, key: key, ids: map[string]string{}, sealer: sealer, handler: httpapi.New(httpapi.Config{
 		Store: store, Sealer: sealer, PublicURL: "http://127.0.0.1:8080", Logger: logger,
 		Unavailable: sqlstore.IsUnavailable,
 	}).Handler()}
@@ -110,7 +112,7 @@ func (s *fuzzServer) seed() {
 	s.ids["application_id"] = fmt.Sprint(inv["application_id"])
 	s.ids["candidate_id"] = fmt.Sprint(inv["candidate_id"])
 	s.ids["response_id"] = fmt.Sprint(inv["response_id"])
-	status, _, page := s.send("POST", inviteLinkPath(s.t, inv), "application/x-www-form-urlencoded", "q1=Because&q2=None", false)
+	status, _, page := s.sendForm(inviteLinkPath(s.t, inv), "q1=Because&q2=None")
 	if status != http.StatusOK {
 		s.t.Fatalf("form submit: %d %s", status, page)
 	}
@@ -158,6 +160,22 @@ func (s *fuzzServer) send(method, path, contentType, body string, withKey bool) 
 		}
 	}
 	return rec.Code, decoded, rec.Body.String()
+}
+
+// sendForm posts a form body to a candidate page, led by the form token
+// that the page's GET would carry, so the body's own fields come second and
+// cannot displace it.
+func (s *fuzzServer) sendForm(path, form string) (int, map[string]any, string) {
+	kind, token, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	binding := httpapi.InviteFormBinding(token)
+	if kind == "apply" {
+		binding = httpapi.ApplyFormBinding(token)
+	}
+	body := "form_token=" + url.QueryEscape(s.sealer.FormToken(binding, time.Now()))
+	if form != "" {
+		body += "&" + form
+	}
+	return s.send("POST", path, "application/x-www-form-urlencoded", body, false)
 }
 
 // inviteLinkPath returns the path of a response's invite_link.
@@ -224,6 +242,18 @@ var jsonEndpoints = []jsonEndpoint{
 	}},
 	{"POST", "/api-keys", []string{
 		`{"name": "Reporting", "scopes": ["read"]}`,
+	}},
+	{"PATCH", "/tracks/{track_id}/stages/{assessment_stage}", []string{
+		`{"auto_advance": {"min_score": 70}, "auto_reject": {"max_score": 30}}`,
+		`{"auto_advance": null}`,
+	}},
+	{"POST", "/responses/{response_id}/invite", []string{
+		`{"invite_format": "getlink", "regenerate": true}`,
+		`{"invite_format": "sendlink", "expiry_date": "2030-01-01T00:00:00Z"}`,
+	}},
+	{"POST", "/tracks/{track_id}/open-link", []string{
+		`{}`,
+		`{"start_date": "2026-01-01T00:00:00Z", "expiry_date": "2030-01-01T00:00:00Z"}`,
 	}},
 }
 
@@ -303,7 +333,7 @@ func FuzzFormSubmit(f *testing.F) {
 	path := inviteLinkPath(f, s.invite())
 
 	f.Fuzz(func(t *testing.T, form string) {
-		status, _, page := s.send("POST", path, "application/x-www-form-urlencoded", form, false)
+		status, _, page := s.sendForm(path, form)
 		switch status {
 		case http.StatusOK:
 			path = inviteLinkPath(t, s.invite())
@@ -342,5 +372,42 @@ func FuzzApplicantQuery(f *testing.F) {
 		}
 		status, decoded, raw := s.send("GET", path, "application/json", "", true)
 		requireCoded(t, "GET /tracks/{track_id}/applicants", status, decoded, raw)
+	})
+}
+
+// FuzzApplyForm posts a form body to the public application form of an
+// open link, which creates a candidate from the name and email it holds.
+func FuzzApplyForm(f *testing.F) {
+	for _, seed := range []string{
+		"name=Ana+Ruiz&email=ana%40example.com&q1=I+like+the+product.&q2=One+month",
+		"name=Ana+Ruiz&email=ana%40example.com&q1=Again&q2=None",
+		"name=&email=ana%40example.com&q1=x",
+		"name=Ana&email=not-an-email&q1=x",
+		"name=Ana%00&email=ana2%40example.com&q1=x",
+		"name=Ana&email=ana3%40example.com&q2=Three+months",
+		"name=Ana&email=ana4%40example.com",
+		"q1=%zz",
+		"name=" + strings.Repeat("x", 5000) + "&email=ana5%40example.com&q1=x",
+		"",
+	} {
+		f.Add(seed)
+	}
+	s := newFuzzServer(f)
+	link := s.mustCreate("POST", "/tracks/"+s.ids["track_id"]+"/open-link", `{}`, "open_link")
+	u, err := url.Parse(link["open_link"].(string))
+	if err != nil {
+		f.Fatal(err)
+	}
+
+	f.Fuzz(func(t *testing.T, form string) {
+		status, _, page := s.sendForm(u.Path, form)
+		switch status {
+		case http.StatusCreated, http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("application form returned %d: %s", status, page)
+		}
+		if !strings.Contains(page, "<h1>") {
+			t.Fatalf("application form returned %d without a page: %s", status, page)
+		}
 	})
 }

@@ -100,6 +100,13 @@ func (s *Server) getApplicant(w http.ResponseWriter, r *http.Request, p hiretrac
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, applicantJSON(d))
+	return nil
+}
+
+// applicantJSON is the body of the applicant detail, which the candidate
+// export repeats for each application.
+func applicantJSON(d hiretrack.ApplicantDetail) map[string]any {
 	responses := make([]map[string]any, len(d.Responses))
 	for i, resp := range d.Responses {
 		responses[i] = responseJSON(resp)
@@ -108,10 +115,9 @@ func (s *Server) getApplicant(w http.ResponseWriter, r *http.Request, p hiretrac
 	for i, entry := range d.Report {
 		report[i] = reportJSON(entry)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"track_id": d.TrackID, "track_title": d.TrackTitle, "applicant": d.Applicant,
 		"current_stage": d.CurrentStage, "stages": d.Stages, "responses": responses, "timeline": d.Timeline,
 		"stage_wise_report": report, "submitted_response": d.SubmittedResponse,
-	})
-	return nil
+	}
 }

@@ -77,22 +77,6 @@ func containsAny(text string, values []string) bool {
 	return false
 }
 
-// exportedApplication is one application in the body of the export.
-type exportedApplication struct {
-	TrackID      int64               `json:"track_id"`
-	TrackTitle   string              `json:"track_title"`
-	Applicant    hiretrack.Applicant `json:"applicant"`
-	CurrentStage hiretrack.StageRef  `json:"current_stage"`
-	Stages       []hiretrack.Stage   `json:"stages"`
-	Responses    []map[string]any    `json:"responses"`
-	Timeline     []hiretrack.Event   `json:"timeline"`
-
-	// The two report fields keep an application of the export equal to
-	// what GET /tracks/{track_id}/applicants/{application_id} returns.
-	StageWiseReport   []map[string]any   `json:"stage_wise_report"`
-	SubmittedResponse []hiretrack.Answer `json:"submitted_response"`
-}
-
 func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
 	candidateID, err := pathID(r, "candidate_id")
 	if err != nil {
@@ -103,24 +87,15 @@ func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, p hiret
 		return err
 	}
 
-	apps := make([]exportedApplication, len(export.Applications))
+	apps := make([]map[string]any, len(export.Applications))
 	for i, d := range export.Applications {
-		responses := make([]map[string]any, len(d.Responses))
-		for j, resp := range d.Responses {
-			responses[j] = responseJSON(resp)
-		}
-		report := make([]map[string]any, len(d.Report))
-		for j, entry := range d.Report {
-			report[j] = reportJSON(entry)
-		}
-		apps[i] = exportedApplication{
-			TrackID: d.TrackID, TrackTitle: d.TrackTitle, Applicant: d.Applicant, CurrentStage: d.CurrentStage,
-			Stages: d.Stages, Responses: responses, Timeline: d.Timeline,
-			StageWiseReport: report, SubmittedResponse: d.SubmittedResponse,
-		}
+		apps[i] = applicantJSON(d)
+	}
+	if export.Events == nil {
+		export.Events = []json.RawMessage{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"candidate": export.Candidate, "applications": apps, "emails": export.Emails,
+		"candidate": export.Candidate, "applications": apps, "emails": export.Emails, "events": export.Events,
 		"exported_at": s.now().UTC().Truncate(time.Microsecond),
 	})
 	return nil

@@ -141,7 +141,7 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request, p hiretrack
 		return err
 	}
 	if !u.SetAutoAdvance && !u.SetAutoReject {
-		return hiretrack.Errorf(hiretrack.KindInvalid, "missing_field",
+		return hiretrack.FieldErrorf(hiretrack.KindInvalid, "auto_advance", "missing_field",
 			"send auto_advance, auto_reject or both; a rule set to null is removed")
 	}
 

@@ -85,6 +85,7 @@ type Server struct {
 	applyLimiter   *addrLimiter // nil when the open-link limit is off
 	clientIPHeader string
 	webhooks       WebhookConfig
+	listAllRoutes  bool // Routes sets it to list the webhook routes too
 	afterErase     func(ctx context.Context, erasure hiretrack.Erasure)
 	routes         []Route // the routes that Handler registered, in order
 }
@@ -165,7 +166,7 @@ func (s *Server) Handler() http.Handler {
 	keys("POST /api-keys", s.createAPIKey)
 	keys("GET /api-keys", s.listAPIKeys)
 	keys("DELETE /api-keys/{key_id}", s.revokeAPIKey)
-	if s.webhooks.Store != nil {
+	if s.webhooks.Store != nil || s.listAllRoutes {
 		s.routeWebhooks(api, keys)
 	}
 	api("DELETE /candidates/{candidate_id}", s.eraseCandidate)
@@ -210,6 +211,7 @@ type Route struct {
 // registered. Tests walk it so that a new route cannot miss their checks.
 func Routes() []Route {
 	s := New(Config{Logger: slog.Default()})
+	s.listAllRoutes = true
 	s.Handler()
 	return s.routes
 }

@@ -136,14 +136,16 @@ func (s *Store) eraseRecords(ctx context.Context, tx *dialectTx, p hiretrack.Era
 			return err
 		}
 	}
-	return nil
+	return eraseFeedEvents(ctx, tx, p.Principal.CompanyID, p.CandidateID)
 }
 
-// eraseApplication erases the personal parts of one application. A new
+// eraseApplication erases the personal parts of one application: answers,
+// score and typed result (review notes, reviewer name, report links). The
+// rule_fired name stays, as it holds no personal value. A new
 // token hash that no token has makes the old invite links show "not found".
 func eraseApplication(ctx context.Context, tx *dialectTx, applicationID int64) error {
 	_, err := tx.ExecContext(ctx, `
-		UPDATE responses SET data = NULL, score = NULL, token_hash = 'erased:' || id, token_sealed = ?
+		UPDATE responses SET data = NULL, score = NULL, result = NULL, token_hash = 'erased:' || id, token_sealed = ?
 		WHERE application_id = ?`, []byte{}, applicationID)
 	if err != nil {
 		return fmt.Errorf("erase responses of application %d: %w", applicationID, err)

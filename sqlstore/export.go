@@ -62,7 +62,8 @@ func (s *Store) readExport(ctx context.Context, tx *dialectTx, companyID, candid
 		}
 		out.Emails = append(out.Emails, emails...)
 	}
-	return out, nil
+	out.Events, err = readFeedEvents(ctx, tx, companyID, candidateID)
+	return out, err
 }
 
 // readEmailJobs returns the email jobs of an application that River still
