@@ -60,8 +60,10 @@ func (s *Server) scrubReplay(resp hiretrack.IdempotentResponse, values []string)
 	return hiretrack.IdempotentResponse{StatusCode: http.StatusGone, ContentType: "application/json", Body: sealed}, true, nil
 }
 
-// containsAny reports whether the lower-case text contains a non-empty
-// value, as written or as a JSON string escapes it.
+// containsAny reports whether the lower-case JSON text has a string equal
+// to a non-empty value, ignoring case, as written or as a JSON encoder
+// escapes it. Whole strings are compared, because a short name such as "Ed"
+// is part of many words, such as "completed", in unrelated responses.
 func containsAny(text string, values []string) bool {
 	for _, v := range values {
 		if v == "" {
@@ -69,8 +71,7 @@ func containsAny(text string, values []string) bool {
 		}
 		v = strings.ToLower(v)
 		encoded, _ := json.Marshal(v)
-		escaped := strings.Trim(string(encoded), `"`)
-		if strings.Contains(text, v) || strings.Contains(text, escaped) {
+		if strings.Contains(text, `"`+v+`"`) || strings.Contains(text, string(encoded)) {
 			return true
 		}
 	}
