@@ -244,8 +244,10 @@ func TestCandidateErasure(t *testing.T) {
 			"track_id": f.first.ID, "candidate_name": erasedName, "candidate_email": erasedEmail, "invite_format": "sendlink"})
 		require.Equal(t, http.StatusGone, replay.Status, "body: %s", replay.Raw)
 		require.Equal(t, map[string]any{"error": map[string]any{"code": "candidate_erased",
-			"message": "the response stored under this Idempotency-Key named a candidate whose personal data was erased; the request was not run again"}},
+			"message":    "the response stored under this Idempotency-Key named a candidate whose personal data was erased; the request was not run again",
+			"request_id": replay.Header.Get("X-Request-Id")}},
 			replay.Body)
+		require.NotEmpty(t, replay.Header.Get("X-Request-Id"))
 		require.Equal(t, "true", replay.Header.Get("Idempotent-Replayed"))
 	})
 

@@ -136,6 +136,13 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, key string, resp
 	s.logger.InfoContext(r.Context(), "idempotent request replayed",
 		append(idempotencyAttrs(r, key), "status", resp.StatusCode)...)
 
+	// The marker that an erasure stored becomes a fresh error, so that its
+	// body carries this request's id like every other error body.
+	if resp.StatusCode == http.StatusGone && body == erasedReplayBody {
+		w.Header().Set(replayedHeader, "true")
+		return erasedReplayError()
+	}
+
 	header := w.Header()
 	if resp.ContentType != "" {
 		header.Set("Content-Type", resp.ContentType)

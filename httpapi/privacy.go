@@ -9,10 +9,18 @@ import (
 	"github.com/hiretrack/hiretrack"
 )
 
-// erasedReplayBody is the body that a retry under an Idempotency-Key gets in place of
-// a stored response that named a candidate who was erased since.
+// erasedReplayBody is the marker that an erasure stores in place of a
+// response under an Idempotency-Key that named the erased candidate. A
+// retry with the key gets erasedReplayError instead.
 const erasedReplayBody = `{"error":{"code":"candidate_erased","message":"the response stored under this ` +
 	`Idempotency-Key named a candidate whose personal data was erased; the request was not run again"}}` + "\n"
+
+// erasedReplayError is the error of a retry whose stored response was
+// replaced by erasedReplayBody.
+func erasedReplayError() error {
+	return hiretrack.Errorf(hiretrack.KindGone, "candidate_erased",
+		"the response stored under this Idempotency-Key named a candidate whose personal data was erased; the request was not run again")
+}
 
 func (s *Server) eraseCandidate(w http.ResponseWriter, r *http.Request, p hiretrack.Principal) error {
 	candidateID, err := pathID(r, "candidate_id")
