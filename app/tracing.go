@@ -127,7 +127,7 @@ func startTracing(ctx context.Context, cfg TracingConfig, logger *slog.Logger) (
 		batch = append(batch, sdktrace.WithBatchTimeout(cfg.BatchDelay))
 	}
 	// The SDK reports failed exports to a handler that is global to the
-	// process; without this one they would go to the standard log package
+	// process. Without this one they would go to the standard log package
 	// instead of the server's structured log.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Warn("tracing export failed", "endpoint", cfg.Endpoint, "error", err)

@@ -112,7 +112,7 @@ type errorEnvelope struct {
 	} `json:"error"`
 }
 
-// result is what do returns: the status and the raw body of a 2xx response.
+// result is the status and the raw body of a 2xx response, as do returns them.
 type result struct {
 	status int
 	body   []byte

@@ -101,9 +101,9 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, p hiretrac
 }
 
 // requiredScope returns the scope that a route pattern such as
-// "GET /modules" needs: admin for the key and webhook endpoints, candidate
-// erasure and export, and the audit log; read for other GET routes and
-// write for the rest. Webhooks need admin because an endpoint receives
+// "GET /modules" needs. The key and webhook endpoints, candidate erasure
+// and export, and the audit log need admin. Other GET routes need read, and
+// the rest need write. Webhooks need admin because an endpoint receives
 // candidate data of the whole company.
 func requiredScope(pattern string) hiretrack.Scope {
 	method, path, _ := strings.Cut(pattern, " ")
